@@ -1,0 +1,41 @@
+// Command amane is the appliance: `amane serve` runs the filtering resolver;
+// the other subcommands are for its operator.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `amane — a parental-control filtering DNS resolver
+
+usage:
+  amane serve [-config FILE]     run the resolver (without -config: a local trial on 127.0.0.1:5353)
+  amane check-config FILE...     check configuration files and print every problem with its line
+  amane version                  print the version
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "serve":
+		err = serve(args)
+	case "check-config":
+		err = checkConfig(os.Stdout, args)
+	case "version":
+		fmt.Println(versionString())
+	case "help", "-h", "-help", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "amane: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "amane:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/amane-dns/amane/configs"
+	"github.com/amane-dns/amane/resolver"
+)
+
+// shutdownGrace is how long in-flight queries get to finish at shutdown.
+const shutdownGrace = 5 * time.Second
+
+func serve(args []string) error {
+	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
+	path := fl.String("config", "", "configuration file (default: the embedded trial configuration)")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	start := time.Now()
+	cfg := configs.Default()
+	if *path != "" {
+		var err error
+		if cfg, err = configs.Load(*path); err != nil {
+			return fmt.Errorf("configuration refused:\n%w", err)
+		}
+	}
+	level := new(slog.LevelVar)
+	log := newLogger(cfg.Log, level)
+	if *path == "" {
+		log.Warn("no -config given: running on the embedded default configuration, "+
+			"answering this machine only, forwarding to family-filtering public resolvers", "listen", cfg.Server.Listen)
+	}
+
+	h, err := resolver.New(cfg.Resolver(), log, nil)
+	if err != nil {
+		return err
+	}
+	cacheFile := loadCache(log, h, cfg)
+	srv, err := resolver.Listen(h, cfg.Server.Listen, log)
+	if err != nil {
+		return err
+	}
+	srv.Serve()
+	log.Info("amane is answering", "version", version, "udp", srv.UDPAddrs(), "started_in", time.Since(start).Round(time.Millisecond))
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	reload := reloader(log, level, h, cfg, *path)
+	if *path != "" {
+		go func() {
+			if err := configs.Watch(ctx, *path, 500*time.Millisecond, reload); err != nil {
+				log.Warn("not watching the configuration file; reload with SIGHUP", "err", err)
+			}
+		}()
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
+	for sig := range sigs {
+		if sig == syscall.SIGHUP {
+			reload()
+			continue
+		}
+		break
+	}
+	log.Info("stopping: finishing the queries in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	h.Close()
+	if cacheFile != "" {
+		n, err := h.SaveCache(cacheFile)
+		if err != nil {
+			log.Warn("cache not saved", "file", cacheFile, "err", err)
+		} else {
+			log.Info("cache saved", "file", cacheFile, "answers", n)
+		}
+	}
+	return nil
+}
+
+// loadCache reads the saved cache, if the configuration keeps one, and
+// returns the file to save it to at shutdown ("" for none).
+func loadCache(log *slog.Logger, h *resolver.Handler, cfg *configs.File) string {
+	if cfg.StateDir == "" || !cfg.Cache.Save {
+		return ""
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
+		log.Warn("state directory unusable: the cache will not be saved", "dir", cfg.StateDir, "err", err)
+		return ""
+	}
+	file := filepath.Join(cfg.StateDir, "cache.bin")
+	n, err := h.LoadCache(file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		log.Warn("saved cache not (fully) read", "file", file, "answers", n, "err", err)
+	default:
+		log.Info("saved cache read", "file", file, "answers", n)
+	}
+	return file
+}
+
+// reloader returns the function that rereads the configuration file and
+// swaps it in; a file with problems is refused and the running one kept.
+func reloader(log *slog.Logger, level *slog.LevelVar, h *resolver.Handler, running *configs.File, path string) func() {
+	return func() {
+		if path == "" {
+			log.Info("reload asked, but amane runs on the embedded configuration: nothing to reload")
+			return
+		}
+		next, err := configs.Load(path)
+		if err == nil {
+			err = h.Reload(next.Resolver())
+		}
+		if err != nil {
+			log.Error("configuration change refused; the running configuration stays", "file", path, "problems", err.Error())
+			return
+		}
+		if !slices.Equal(next.Server.Listen, running.Server.Listen) {
+			log.Warn("server.listen changed: it takes effect at the next restart", "running", running.Server.Listen, "file", next.Server.Listen)
+		}
+		if next.StateDir != running.StateDir {
+			log.Warn("state_dir changed: it takes effect at the next restart")
+		}
+		level.Set(parseLevel(next.Log.Level))
+		running = next
+		log.Info("configuration reloaded", "file", path)
+	}
+}
+
+func newLogger(c configs.LogConfig, level *slog.LevelVar) *slog.Logger {
+	level.Set(parseLevel(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func parseLevel(s string) slog.Level {
+	var l slog.Level
+	l.UnmarshalText([]byte(s))
+	return l
+}

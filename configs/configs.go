@@ -1,0 +1,268 @@
+// Package configs reads amane's TOML configuration: strict decoding (an
+// unknown key, a wrong type or an invalid value is an error naming the file,
+// the line and the key), defaults in one place, validation delegated to each
+// package's own Config, and a watch that reports changes to the file. It
+// composes the domain packages' configurations; none of them imports it.
+//
+// The directory also holds the example configuration files.
+package configs
+
+import (
+	_ "embed"
+	"encoding"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/amane-dns/amane/resolver"
+)
+
+// File is the appliance's whole configuration file.
+type File struct {
+	// StateDir holds the appliance's state: the saved cache, the last good
+	// lists, the bbolt database. Empty keeps nothing across restarts.
+	StateDir string                  `toml:"state_dir"`
+	Log      LogConfig               `toml:"log"`
+	Server   resolver.ServerConfig   `toml:"server"`
+	Upstream resolver.UpstreamConfig `toml:"upstream"`
+	Cache    resolver.CacheConfig    `toml:"cache"`
+	Local    resolver.LocalConfig    `toml:"local"`
+
+	// Path is the file this was read from ("" for the embedded default).
+	Path string `toml:"-"`
+}
+
+// LogConfig sets what the daemon logs.
+type LogConfig struct {
+	Level  string `toml:"level"`  // debug, info, warn or error
+	Format string `toml:"format"` // text or json
+}
+
+// Resolver returns the resolver's part of the file.
+func (f *File) Resolver() resolver.Config {
+	return resolver.Config{Server: f.Server, Upstream: f.Upstream, Cache: f.Cache, Local: f.Local}
+}
+
+// Defaults returns the configuration that a file's keys override.
+func Defaults() *File {
+	r := resolver.DefaultConfig()
+	return &File{
+		Log:    LogConfig{Level: "info", Format: "text"},
+		Server: r.Server, Upstream: r.Upstream, Cache: r.Cache, Local: r.Local,
+	}
+}
+
+//go:embed default.toml
+var defaultTOML []byte
+
+// Default returns the embedded configuration that `amane serve` runs on
+// when it is given no file.
+func Default() *File {
+	f, err := Parse("(embedded default)", defaultTOML)
+	if err != nil {
+		panic("the embedded default configuration is invalid: " + err.Error())
+	}
+	f.Path = ""
+	return f
+}
+
+// Load reads and validates the file at path.
+func Load(path string) (*File, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Parse(path, src)
+	if err != nil {
+		return nil, err
+	}
+	if f.StateDir != "" && !filepath.IsAbs(f.StateDir) {
+		f.StateDir = filepath.Join(filepath.Dir(path), f.StateDir)
+	}
+	return f, nil
+}
+
+// Problem is one thing wrong with a configuration file.
+type Problem struct {
+	File string
+	Line int // 0 when the line is not known
+	Key  string
+	Msg  string
+}
+
+func (p Problem) Error() string {
+	loc := p.File
+	if p.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	if p.Key == "" {
+		return loc + ": " + p.Msg
+	}
+	return fmt.Sprintf("%s: %s: %s", loc, p.Key, p.Msg)
+}
+
+// Problems is every problem found in a file; Parse returns all of them at
+// once so that a parent fixes the file in one go.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Parse decodes src strictly over the defaults and validates the result.
+// The error, if any, is Problems, sorted by line. Each top-level section
+// is decoded on its own, so that a wrong value in one section does not
+// hide the problems of the others.
+func Parse(name string, src []byte) (*File, error) {
+	var top map[string]toml.Primitive
+	md, err := toml.Decode(string(src), &top)
+	if err != nil { // a syntax error: nothing after it can be trusted
+		return nil, Problems{decodeProblem(name, err)}
+	}
+	f := Defaults()
+	loc := newLocator(src)
+	var ps Problems
+	broken := map[string]bool{}
+	unknown := map[string]bool{}
+	decodeKeys(&md, top, reflect.ValueOf(f).Elem(), "", func(key string, err error) {
+		if err == nil {
+			unknown[key] = true
+			return
+		}
+		ps = append(ps, decodeProblem(name, err))
+		broken[key] = true
+	})
+	for _, k := range md.Undecoded() { // keys inside arrays of tables, decoded whole
+		unknown[k.String()] = true
+	}
+	for k := range unknown {
+		ps = append(ps, Problem{File: name, Line: loc.line(k), Key: k, Msg: unknownKeyMessage(k)})
+	}
+	for _, err := range flatten(f.validate()) {
+		p := Problem{File: name, Msg: err.Error()}
+		var fe interface{ Field() string }
+		if errors.As(err, &fe) {
+			p.Key = fe.Field()
+			p.Line = loc.line(p.Key)
+			p.Msg = strings.TrimPrefix(p.Msg, p.Key+": ")
+		}
+		if !broken[indexRe.ReplaceAllString(p.Key, "")] { // already said: it did not decode
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) > 0 {
+		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
+		return nil, ps
+	}
+	f.Path = name
+	return f, nil
+}
+
+// decodeKeys decodes each key of a table into the matching field of dst on
+// its own, recursing into tables, so that one wrong value costs only itself
+// and every other problem in the file is still found. Keys with no field
+// are reported to fail with a nil error.
+func decodeKeys(md *toml.MetaData, table map[string]toml.Primitive, dst reflect.Value, prefix string, fail func(string, error)) {
+	fields := map[string]reflect.Value{}
+	for i := range dst.NumField() {
+		if tag := strings.Split(dst.Type().Field(i).Tag.Get("toml"), ",")[0]; tag != "" && tag != "-" {
+			fields[tag] = dst.Field(i)
+		}
+	}
+	for key, prim := range table {
+		fv, ok := fields[key]
+		if !ok {
+			fail(prefix+key, nil)
+			continue
+		}
+		if fv.Kind() == reflect.Struct && fv.Type().NumField() > 0 && !fv.Addr().Type().Implements(textUnmarshaler) {
+			var sub map[string]toml.Primitive
+			if err := md.PrimitiveDecode(prim, &sub); err == nil {
+				decodeKeys(md, sub, fv, prefix+key+".", fail)
+				continue
+			}
+		}
+		if err := md.PrimitiveDecode(prim, fv.Addr().Interface()); err != nil {
+			fail(prefix+key, err)
+		}
+	}
+}
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+// typeErrRe reads the position out of the decoder's type errors, which it
+// reports as text: `toml: line 3 (last key "server.listen"): message`.
+var typeErrRe = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
+
+func decodeProblem(name string, err error) Problem {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return Problem{File: name, Line: pe.Position.Line, Key: pe.LastKey, Msg: tomlMessage(pe)}
+	}
+	if m := typeErrRe.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return Problem{File: name, Line: line, Key: m[2], Msg: m[3]}
+	}
+	return Problem{File: name, Msg: err.Error()}
+}
+
+func (f *File) validate() error {
+	var errs []error
+	switch f.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, &resolver.FieldError{Key: "log.level", Err: fmt.Errorf("%q is not debug, info, warn or error", f.Log.Level)})
+	}
+	if f.Log.Format != "text" && f.Log.Format != "json" {
+		errs = append(errs, &resolver.FieldError{Key: "log.format", Err: fmt.Errorf("%q is not text or json", f.Log.Format)})
+	}
+	r := f.Resolver()
+	errs = append(errs, r.Validate())
+	return errors.Join(errs...)
+}
+
+// flatten undoes errors.Join so that each problem gets its own line.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// tomlMessage is the decoder's message without its own position prefix.
+func tomlMessage(pe toml.ParseError) string {
+	msg := pe.Message
+	if pe.LastKey != "" {
+		msg = strings.TrimPrefix(msg, pe.LastKey+": ")
+	}
+	if msg == "" {
+		msg = pe.Error()
+	}
+	return msg
+}
+
+func unknownKeyMessage(k string) string {
+	msg := "unknown key"
+	if s := suggest(k); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return msg
+}

@@ -1,0 +1,293 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/amane-dns/amane/policy"
+	"github.com/miekg/dns"
+	"golang.org/x/sync/singleflight"
+)
+
+// Handler answers DNS queries. It is the hot path of DESIGN.md: admit,
+// parse, decide, cache, upstream, write; the listeners in server.go only
+// move bytes in and out of it.
+type Handler struct {
+	log      *slog.Logger
+	now      func() time.Time
+	cache    *Cache
+	settings atomic.Pointer[settings]        // never nil after New
+	policy   atomic.Pointer[policy.Snapshot] // never nil after New
+	limiter  *rateLimiter
+	flight   singleflight.Group
+	inflight atomic.Int64   // queries waiting for an upstream, prefetches included
+	bg       sync.WaitGroup // prefetches
+
+	// Stats counts what the handler did; read it with Stats.Snapshot.
+	Stats Stats
+}
+
+var _ dns.Handler = (*Handler)(nil)
+
+// New compiles cfg and returns a handler that allows every name until
+// SetPolicy gives it a policy. now is the clock; nil means time.Now.
+func New(cfg Config, log *slog.Logger, now func() time.Time) (*Handler, error) {
+	s, err := compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	h := &Handler{
+		log: log, now: now, limiter: newRateLimiter(),
+		cache: NewCache(cfg.Cache.Entries, int(cfg.Cache.Memory)),
+	}
+	h.settings.Store(s)
+	h.policy.Store(policy.NewSnapshot())
+	return h, nil
+}
+
+// Reload compiles cfg and swaps it in whole; on error the running
+// configuration stays. Listen addresses are the server's, not the
+// handler's: a change to them takes a restart.
+func (h *Handler) Reload(cfg Config) error {
+	s, err := compile(cfg)
+	if err != nil {
+		return err
+	}
+	old := h.settings.Swap(s)
+	h.cache.Resize(cfg.Cache.Entries, int(cfg.Cache.Memory))
+	// Queries in flight may still use the old upstreams: close them once
+	// the longest of those queries must have finished.
+	time.AfterFunc(2*old.cfg.Upstream.Timeout, old.close)
+	return nil
+}
+
+// SetPolicy publishes a new policy snapshot; queries that already loaded
+// the old one finish with it.
+func (h *Handler) SetPolicy(p *policy.Snapshot) { h.policy.Store(p) }
+
+// Close waits for prefetches and closes the upstream connections.
+func (h *Handler) Close() {
+	h.bg.Wait()
+	h.settings.Load().close()
+}
+
+// Answer handles one query in wire format from client and appends the reply
+// to dst. It returns nil when the query deserves no answer (a response, or
+// a client over its rate limit on UDP). It never returns an error: whatever
+// fails is answered SERVFAIL and counted.
+func (h *Handler) Answer(ctx context.Context, client netip.Addr, tcp bool, pkt, dst []byte) []byte {
+	q := &query{client: policy.Client{Addr: client}, tcp: tcp, pkt: pkt}
+	if out, done := h.prepare(q, dst); done {
+		return out
+	}
+	return h.resolve(ctx, q, dst)
+}
+
+// ServeDNS lets the handler serve through a miekg/dns server or a test
+// recorder. amane's own listeners call Answer with the raw packet instead.
+func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	pkt, err := r.Pack()
+	if err != nil {
+		return
+	}
+	var client netip.Addr
+	tcp := false
+	switch a := w.RemoteAddr().(type) {
+	case *net.UDPAddr:
+		client = a.AddrPort().Addr()
+	case *net.TCPAddr:
+		client, tcp = a.AddrPort().Addr(), true
+	}
+	if out := h.Answer(context.Background(), client, tcp, pkt, nil); out != nil {
+		w.Write(out)
+	}
+}
+
+// prepare runs every step that never waits: admission, parsing, policy,
+// local names and the cache. It reports done=false when the query needs an
+// upstream; the caller then runs resolve, on another goroutine if it must
+// not block.
+func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
+	s := h.settings.Load()
+	q.set = s
+	now := h.now()
+	h.Stats.Queries.Add(1)
+
+	// 1. Admit. Strangers are refused before anything costs us, and a
+	// client over its rate is not answered on UDP, so that neither can be
+	// used to reflect traffic at a spoofed address.
+	limited := !h.limiter.allow(q.client.Addr, now, s.rateLimit, s.rateBurst)
+	if limited {
+		h.Stats.RateLimited.Add(1)
+		if !q.tcp {
+			return nil, true
+		}
+	}
+	if err := q.parse(); err != nil {
+		h.Stats.Malformed.Add(1)
+		var pe *parseError
+		errors.As(err, &pe)
+		return appendParseError(dst, q.pkt, pe, s.ednsSize), true
+	}
+	switch {
+	case !s.allowed(q.client.Addr):
+		h.Stats.Refused.Add(1)
+		return q.appendRcode(dst, dns.RcodeRefused, edeProhibited), true
+	case limited: // over TCP the source address is real: say no rather than time out
+		return q.appendRcode(dst, dns.RcodeRefused, 0), true
+	case q.req.qclass != dns.ClassINET:
+		return q.appendRcode(dst, dns.RcodeRefused, 0), true
+	case q.req.qtype == dns.TypeAXFR || q.req.qtype == dns.TypeIXFR:
+		return q.appendRcode(dst, dns.RcodeRefused, 0), true
+	case q.req.qtype == dns.TypeANY: // RFC 8482 4.2: a small synthesized HINFO
+		return q.appendRecords(dst, []dns.RR{&dns.HINFO{
+			Hdr: dns.RR_Header{Name: dns.Fqdn(q.name), Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: 3600},
+			Cpu: "RFC8482"}}), true
+	}
+
+	// 2-4. Who is asking, and what their policy says, before the cache:
+	// the cache holds only upstream answers, so nothing leaks between
+	// profiles through it.
+	q.decision = h.policy.Load().Decide(q.client, q.name, q.req.qtype, now)
+
+	// Local names never reach a public upstream.
+	switch q.route = s.local.route(q.name, q.req.qtype); q.route {
+	case routeStatic:
+		return q.appendRecords(dst, s.local.static(q.name, q.req.qtype)), true
+	case routeNXDomain:
+		return q.appendRcode(dst, dns.RcodeNameError, 0), true
+	}
+
+	// 5. The cache.
+	h.cache.hashKey(&q.key)
+	if e := h.cache.get(&q.key); e != nil {
+		if now.Before(e.expires) {
+			h.Stats.CacheHits.Add(1)
+			h.maybePrefetch(q, e, now)
+			return q.fromEntry(e, dst, now, false), true
+		}
+		if s.staleFor > 0 && now.Sub(e.expires) < s.staleFor {
+			q.stale = e
+			if now.UnixNano() < e.retryAfter.Load() { // RFC 8767 4: upstreams failed moments ago
+				h.Stats.Stale.Add(1)
+				return q.fromEntry(e, dst, now, true), true
+			}
+		} else {
+			h.cache.remove(&q.key, e)
+		}
+	}
+	h.Stats.CacheMisses.Add(1)
+	if h.inflight.Add(1) > int64(s.cfg.Server.MaxConcurrent) {
+		h.inflight.Add(-1)
+		h.Stats.Refused.Add(1)
+		return q.appendRcode(dst, dns.RcodeRefused, 0), true
+	}
+	return nil, false
+}
+
+// resolve finishes a query that prepare could not: one upstream exchange
+// shared by identical queries, then the reply from its entry; a stale
+// entry when every upstream fails (RFC 8767); SERVFAIL, never silence,
+// when there is none.
+func (h *Handler) resolve(ctx context.Context, q *query, dst []byte) []byte {
+	defer h.inflight.Add(-1)
+	e, err := h.lookup(ctx, q)
+	now := h.now()
+	if (err != nil || e.rcode == dns.RcodeServerFailure) && q.stale != nil {
+		q.stale.retryAfter.Store(now.Add(staleTTL * time.Second).UnixNano())
+		h.Stats.Stale.Add(1)
+		return q.fromEntry(q.stale, dst, now, true)
+	}
+	if err != nil {
+		h.Stats.ServFail.Add(1)
+		h.log.Debug("no upstream answer", "name", q.name, "type", dns.Type(q.req.qtype), "err", err)
+		return q.appendRcode(dst, dns.RcodeServerFailure, edeNoReachableAuthory)
+	}
+	return q.fromEntry(e, dst, now, false)
+}
+
+// lookup returns a fresh entry for q from the upstreams. Concurrent
+// lookups of one question share one exchange, whose time budget is the
+// configured timeout whatever each waiting client's own deadline.
+func (h *Handler) lookup(ctx context.Context, q *query) (*entry, error) {
+	ch := h.flight.DoChan(q.flightKey(), func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), q.set.cfg.Upstream.Timeout)
+		defer cancel()
+		return h.exchange(ctx, q)
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*entry), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// exchange asks the upstreams, checks the answer, and caches it.
+func (h *Handler) exchange(ctx context.Context, q *query) (*entry, error) {
+	s := q.set
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(q.name), q.req.qtype)
+	m.Question[0].Qclass = q.req.qclass
+	m.CheckingDisabled = q.req.cd()
+	m.SetEdns0(uint16(s.cfg.Server.EDNSSize), q.req.do)
+	set := s.public
+	if q.route == routeRouter {
+		set = s.router
+	}
+	r, err := set.exchange(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if !s.local.rebindExempt(q.name) {
+		if n := stripPrivate(r); n > 0 {
+			h.Stats.Rebinding.Add(uint64(n))
+			h.log.Debug("removed private addresses from a public answer", "name", q.name, "records", n)
+		}
+	}
+	e, cacheable, err := newEntry(&q.key, r, h.now(), s.bounds)
+	if err != nil {
+		return nil, err
+	}
+	if cacheable {
+		h.cache.add(&q.key, e)
+	}
+	return e, nil
+}
+
+// maybePrefetch refreshes an entry that is still asked for in the last
+// tenth of its life, once, so popular names never expire in front of a
+// client. It leaves half the upstream capacity to real misses.
+func (h *Handler) maybePrefetch(q *query, e *entry, now time.Time) {
+	s := q.set
+	if !s.cfg.Cache.Prefetch || e.ttl < 10 || e.expires.Sub(now) > time.Duration(e.ttl)*time.Second/10 {
+		return
+	}
+	if !e.prefetching.CompareAndSwap(false, true) {
+		return
+	}
+	if h.inflight.Add(1) > int64(s.cfg.Server.MaxConcurrent/2) {
+		h.inflight.Add(-1)
+		return
+	}
+	h.Stats.Prefetches.Add(1)
+	p := q.detach()
+	h.bg.Add(1)
+	go func() {
+		defer h.bg.Done()
+		defer h.inflight.Add(-1)
+		h.lookup(context.Background(), p)
+	}()
+}

@@ -1,0 +1,27 @@
+package resolver
+
+import "sync/atomic"
+
+// Stats counts what the handler did since it started.
+type Stats struct {
+	Queries     atomic.Uint64
+	CacheHits   atomic.Uint64
+	CacheMisses atomic.Uint64
+	Refused     atomic.Uint64 // clients outside allow, over their TCP rate, or too many misses at once
+	RateLimited atomic.Uint64
+	Malformed   atomic.Uint64
+	ServFail    atomic.Uint64 // no upstream answered and nothing stale was left
+	Stale       atomic.Uint64 // answers served stale (RFC 8767)
+	Prefetches  atomic.Uint64
+	Rebinding   atomic.Uint64 // private addresses removed from public answers
+}
+
+// Snapshot returns the counters by name, for logs and the status command.
+func (s *Stats) Snapshot() map[string]uint64 {
+	return map[string]uint64{
+		"queries": s.Queries.Load(), "cache_hits": s.CacheHits.Load(), "cache_misses": s.CacheMisses.Load(),
+		"refused": s.Refused.Load(), "rate_limited": s.RateLimited.Load(), "malformed": s.Malformed.Load(),
+		"servfail": s.ServFail.Load(), "stale": s.Stale.Load(), "prefetches": s.Prefetches.Load(),
+		"rebinding_stripped": s.Rebinding.Load(),
+	}
+}
