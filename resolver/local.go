@@ -13,10 +13,10 @@ import (
 type route uint8
 
 const (
-	routePublic route = iota // the public upstreams
-	routeRouter              // the LAN's own DNS server
-	routeStatic              // answered from [local] hosts
-	routeNXDomain            // a LAN-only name with nowhere to go (RFC 6303, RFC 6761)
+	routePublic   route = iota // the public upstreams
+	routeRouter                // the LAN's own DNS server
+	routeStatic                // answered from [local] hosts
+	routeNXDomain              // a LAN-only name with nowhere to go (RFC 6303, RFC 6761)
 )
 
 // privateNets are the ranges that never belong in a public answer (DNS
