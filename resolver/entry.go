@@ -33,12 +33,14 @@ func newEntry(k *cacheKey, reply *dns.Msg, now time.Time, b ttlBounds) (e *entry
 	if len(reply.Question) != 1 {
 		return nil, false, errors.New("reply without its question")
 	}
+	// The OPT pseudo-record's TTL field holds flags, not a TTL (RFC 6891
+	// 6.1.3): it must be gone before TTLs are read or clamped.
+	reply.Extra = withoutOPT(reply.Extra)
 	ttl, ok := answerTTL(reply, b)
 	cacheable = ok && ttl > 0 && !reply.Truncated
 	if !cacheable {
 		ttl = 0
 	}
-	reply.Extra = withoutOPT(reply.Extra)
 	reply.Id = 0
 	reply.Response, reply.RecursionAvailable, reply.Authoritative = true, true, false
 	reply.Question[0].Name = strings.ToLower(reply.Question[0].Name)

@@ -127,24 +127,28 @@ func (z *localZones) route(name string, qtype uint16) route {
 	if _, ok := z.ptr[name]; ok && qtype == dns.TypePTR {
 		return routeStatic
 	}
-	local := !strings.Contains(name, ".") || under(name, "local") || under(name, "localhost")
+	if p, ok := reversePrefix(name); ok {
+		for _, r := range z.reverse {
+			if r.Overlaps(p) && z.hasRouter {
+				return routeRouter
+			}
+		}
+		if privatePrefix(p) {
+			return routeNXDomain
+		}
+		return routePublic
+	}
+	if under(name, "local") || under(name, "localhost") { // mDNS (RFC 6762) and RFC 6761 6.3
+		return routeNXDomain
+	}
+	local := !strings.Contains(name, ".") && name != ""
 	for _, d := range z.domains {
 		local = local || under(name, d)
-	}
-	if !local {
-		if p, ok := reversePrefix(name); ok {
-			for _, r := range z.reverse {
-				if r.Overlaps(p) && z.hasRouter {
-					return routeRouter
-				}
-			}
-			local = privatePrefix(p)
-		}
 	}
 	switch {
 	case !local:
 		return routePublic
-	case z.hasRouter && name != "local" && !under(name, "local") && !under(name, "localhost"):
+	case z.hasRouter:
 		return routeRouter
 	}
 	return routeNXDomain

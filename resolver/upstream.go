@@ -167,6 +167,15 @@ func (u *upstream) succeeded(rtt time.Duration) {
 	u.rtt.Store(old + (int64(rtt)-old)/8) // the RFC 6298 smoothing factor
 }
 
+// lostRace records that another upstream answered first after u had
+// waited elapsed: a lower bound of u's round trip, so it only ever raises
+// the estimate, and a dead upstream that keeps losing sinks in the ranking.
+func (u *upstream) lostRace(elapsed time.Duration) {
+	if old := u.rtt.Load(); int64(elapsed) > old {
+		u.rtt.Store(old + (int64(elapsed)-old)/8)
+	}
+}
+
 func (u *upstream) failed(now time.Time) {
 	n := u.fails.Add(1)
 	if n >= 3 {
@@ -238,7 +247,9 @@ func (s *upstreamSet) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error
 			switch {
 			case err == nil:
 				u.succeeded(time.Since(t0))
-			case ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded):
+			case errors.Is(ctx.Err(), context.Canceled):
+				u.lostRace(time.Since(t0))
+			default:
 				u.failed(time.Now())
 				err = fmt.Errorf("%s: %w", u.t, err)
 			}

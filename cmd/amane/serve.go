@@ -24,8 +24,14 @@ const shutdownGrace = 5 * time.Second
 func serve(args []string) error {
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
 	path := fl.String("config", "", "configuration file (default: the embedded trial configuration)")
+	pprofAddr := fl.String("debug-pprof", "", "serve Go profiles on this loopback address (for measuring, never in production)")
 	if err := fl.Parse(args); err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		if err := servePprof(*pprofAddr); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	cfg := configs.Default()

@@ -1,0 +1,203 @@
+package resolver
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+func TestUDPUpstreamAcceptsOnlyTheMatchingReply(t *testing.T) {
+	tests := []struct {
+		name    string
+		respond func(t *testing.T, q *dns.Msg, tcp bool) [][]byte
+		rcode   int
+		answer  string
+	}{
+		{"garbage first, then the answer", func(t *testing.T, q *dns.Msg, _ bool) [][]byte {
+			return [][]byte{{1, 2, 3}, []byte("not dns at all, but long enough"), pack(t, answerA(q, "93.184.215.1", 60))}
+		}, dns.RcodeSuccess, "93.184.215.1"},
+		{"a reply with the wrong ID is read past", func(t *testing.T, q *dns.Msg, _ bool) [][]byte {
+			spoof := answerA(q, "6.6.6.6", 60)
+			spoof.Id++
+			return [][]byte{pack(t, spoof), pack(t, answerA(q, "93.184.215.2", 60))}
+		}, dns.RcodeSuccess, "93.184.215.2"},
+		{"a reply to another question is read past", func(t *testing.T, q *dns.Msg, _ bool) [][]byte {
+			other := q.Copy()
+			other.Question[0].Name = "evil.example."
+			return [][]byte{pack(t, answerA(other, "6.6.6.6", 60)), pack(t, answerA(q, "93.184.215.3", 60))}
+		}, dns.RcodeSuccess, "93.184.215.3"},
+		{"a truncated reply is asked again over TCP", func(t *testing.T, q *dns.Msg, tcp bool) [][]byte {
+			if !tcp {
+				r := new(dns.Msg)
+				r.SetReply(q)
+				r.Truncated = true
+				return [][]byte{pack(t, r)}
+			}
+			return [][]byte{pack(t, answerA(q, "93.184.215.4", 60))}
+		}, dns.RcodeSuccess, "93.184.215.4"},
+		{"silence ends in SERVFAIL, not silence", func(*testing.T, *dns.Msg, bool) [][]byte {
+			return nil
+		}, dns.RcodeServerFailure, ""},
+		{"only wrong IDs end in SERVFAIL", func(t *testing.T, q *dns.Msg, _ bool) [][]byte {
+			spoof := answerA(q, "6.6.6.6", 60)
+			spoof.Id++
+			return [][]byte{pack(t, spoof)}
+		}, dns.RcodeServerFailure, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := startUpstream(t, func(q *dns.Msg, tcp bool) [][]byte { return tt.respond(t, q, tcp) })
+			cfg := testConfig(up.addr())
+			cfg.Upstream.Timeout = 200 * time.Millisecond
+			h := newTestHandler(t, cfg, nil)
+			r := ask(t, h, newQuery("www.example.com", dns.TypeA))
+			if r.Rcode != tt.rcode {
+				t.Fatalf("rcode %s, want %s", dns.RcodeToString[r.Rcode], dns.RcodeToString[tt.rcode])
+			}
+			if tt.answer != "" && (len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != tt.answer) {
+				t.Fatalf("answer %v, want %s", r.Answer, tt.answer)
+			}
+		})
+	}
+}
+
+func TestUDPUpstreamUsesFreshIDs(t *testing.T) {
+	var ids [256]atomic.Int32
+	up := startUpstream(t, func(q *dns.Msg, _ bool) [][]byte {
+		ids[q.Id%256].Add(1)
+		return [][]byte{pack(t, answerA(q, "93.184.215.14", 60))}
+	})
+	tr := newUDPTransport(up.addr())
+	defer tr.close()
+	for i := range 512 {
+		q := newQuery("n"+string(rune('a'+i%26))+".example", dns.TypeA)
+		if _, err := tr.exchange(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range ids { // 512 IDs in 256 buckets: a fixed or counting ID would pile up
+		if ids[i].Load() > 12 {
+			t.Fatalf("ID bucket %d got %d of 512 queries: IDs are not random", i, ids[i].Load())
+		}
+	}
+}
+
+func TestFailoverAndHealth(t *testing.T) {
+	dead := startUpstream(t, func(*dns.Msg, bool) [][]byte { return nil })
+	alive := goodUpstream(t)
+	cfg := testConfig(dead.addr(), alive.addr())
+	cfg.Upstream.Timeout = 300 * time.Millisecond
+	h := newTestHandler(t, cfg, nil)
+	for i := range 5 {
+		r := ask(t, h, newQuery("n"+string(rune('a'+i))+".example", dns.TypeA))
+		if r.Rcode != dns.RcodeSuccess {
+			t.Fatalf("query %d: rcode %s with one upstream alive", i, dns.RcodeToString[r.Rcode])
+		}
+	}
+	set := h.settings.Load().public
+	if order := set.ranked(time.Now()); order[0].t.String() != "udp://"+alive.addr() {
+		t.Fatalf("the dead upstream still ranks first: %v", order[0].t)
+	}
+}
+
+func TestSERVFAILFromOneUpstreamTriesTheNext(t *testing.T) {
+	broken := startUpstream(t, func(q *dns.Msg, _ bool) [][]byte {
+		r := new(dns.Msg)
+		r.SetRcode(q, dns.RcodeServerFailure)
+		return [][]byte{pack(t, r)}
+	})
+	alive := goodUpstream(t)
+	h := newTestHandler(t, testConfig(broken.addr(), alive.addr()), nil)
+	if r := ask(t, h, newQuery("example.com", dns.TypeA)); r.Rcode != dns.RcodeSuccess {
+		t.Fatalf("rcode %s", dns.RcodeToString[r.Rcode])
+	}
+}
+
+// selfSigned returns a TLS certificate for name and a CA file trusting it.
+func selfSigned(t *testing.T, srv *httptest.Server) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	cert := srv.Certificate()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestDNSOverHTTPS(t *testing.T) {
+	var proto atomic.Value
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto.Store(r.Proto)
+		body, _ := io.ReadAll(r.Body)
+		q := new(dns.Msg)
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != dohMediaType || q.Unpack(body) != nil || q.Id != 0 {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", dohMediaType)
+		w.Write(pack(t, answerA(q, "93.184.215.14", 60)))
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	cfg := testConfig()
+	// httptest's certificate is for example.com and 127.0.0.1.
+	cfg.Upstream.Servers = []string{"https://" + strings.Replace(srv.Listener.Addr().String(), "127.0.0.1", "127.0.0.1@example.com", 1) + "/dns-query"}
+	cfg.Upstream.CAFile = selfSigned(t, srv)
+	h := newTestHandler(t, cfg, nil)
+	for _, name := range []string{"a.example", "b.example"} {
+		if r := ask(t, h, newQuery(name, dns.TypeA)); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+			t.Fatalf("reply %v", r)
+		}
+	}
+	if p := proto.Load(); p != "HTTP/2.0" {
+		t.Fatalf("DoH went over %v, want HTTP/2", p)
+	}
+}
+
+func TestDNSOverTLS(t *testing.T) {
+	// Borrow httptest's certificate for a plain TLS listener.
+	web := httptest.NewTLSServer(http.NotFoundHandler())
+	defer web.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(web.Certificate())
+	l, err := tls.Listen("tcp", "127.0.0.1:0", web.TLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{Listener: l, Net: "tcp-tls", Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		w.WriteMsg(answerA(q, "93.184.215.14", 60))
+	})}
+	go srv.ActivateAndServe()
+	defer srv.Shutdown()
+	cfg := testConfig()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	cfg.Upstream.Servers = []string{"tls://127.0.0.1@example.com:" + port}
+	cfg.Upstream.CAFile = selfSigned(t, web)
+	h := newTestHandler(t, cfg, nil)
+	for _, name := range []string{"a.example", "b.example", "c.example"} {
+		if r := ask(t, h, newQuery(name, dns.TypeA)); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+			t.Fatalf("reply %v", r)
+		}
+	}
+	t.Run("a certificate for another name is refused", func(t *testing.T) {
+		cfg.Upstream.Servers = []string{"tls://127.0.0.1@dns.other.example:" + port}
+		h := newTestHandler(t, cfg, nil)
+		if r := ask(t, h, newQuery("d.example", dns.TypeA)); r.Rcode != dns.RcodeServerFailure {
+			t.Fatalf("rcode %s with a wrong certificate name", dns.RcodeToString[r.Rcode])
+		}
+	})
+}
+
