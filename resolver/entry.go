@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -48,6 +49,13 @@ func newEntry(k *cacheKey, reply *dns.Msg, now time.Time, b ttlBounds) (e *entry
 	msg, err := reply.Pack()
 	if err != nil {
 		return nil, false, err
+	}
+	// What amane packs from an upstream's records must parse again: a
+	// record with empty data, say, unpacks but packs into bytes that do
+	// not (found by FuzzUpstreamReply). This is the miss path; a client
+	// must never receive what amane itself could not read.
+	if err := new(dns.Msg).Unpack(msg); err != nil {
+		return nil, false, fmt.Errorf("upstream answer does not survive repacking: %w", err)
 	}
 	offs, err := recordTTLOffsets(msg, nil)
 	if err != nil {
