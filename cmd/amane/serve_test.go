@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/amane-dns/amane/bench/fakeupstream"
+	"github.com/miekg/dns"
+)
+
+// buildAmane compiles the command once per test binary.
+var buildAmane = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "amane-test")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "amane")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// daemon is a running `amane serve` whose log lines a test can wait for.
+type daemon struct {
+	cmd   *exec.Cmd
+	lines chan string
+}
+
+func startDaemon(t *testing.T, config string) *daemon {
+	t.Helper()
+	bin, err := buildAmane()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", "-config", config)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{cmd: cmd, lines: make(chan string, 100)}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			d.lines <- sc.Text()
+		}
+		close(d.lines)
+	}()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return d
+}
+
+// waitLog waits for a log line containing want, failing after 10 s.
+func (d *daemon) waitLog(t *testing.T, want string) string {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case line, ok := <-d.lines:
+			if !ok {
+				t.Fatalf("amane exited before logging %q", want)
+			}
+			if strings.Contains(line, want) {
+				return line
+			}
+		case <-deadline:
+			t.Fatalf("no log line with %q within 10 s", want)
+		}
+	}
+}
+
+func writeConfig(t *testing.T, path, listen, upstream, extra string) {
+	t.Helper()
+	cfg := fmt.Sprintf("state_dir = %q\n%s\n[server]\nlisten = [%q]\nrate_limit = 0\n[upstream]\nservers = [\"udp://%s\"]\n",
+		filepath.Dir(path), extra, listen, upstream)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	up, err := fakeupstream.Start("127.0.0.1:0", fakeupstream.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := up.Addr()
+	up.Close()
+	return addr
+}
+
+func TestServeReloadsStopsAndStartsWarm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	up, err := fakeupstream.Start("127.0.0.1:0", fakeupstream.Options{TTL: 3600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "amane.toml")
+	listen := freePort(t)
+	writeConfig(t, path, listen, up.Addr(), "")
+	d := startDaemon(t, path)
+	d.waitLog(t, "amane is answering")
+
+	c := &dns.Client{Timeout: 2 * time.Second}
+	askOK := func(name string) {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeA)
+		r, _, err := c.Exchange(m, listen)
+		if err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+			t.Fatalf("%s: reply %v, err %v", name, r, err)
+		}
+	}
+	askOK("example.com.")
+
+	t.Run("saving a changed file reloads it", func(t *testing.T) {
+		writeConfig(t, path, listen, up.Addr(), "[log]\nlevel = \"debug\"")
+		d.waitLog(t, "configuration reloaded")
+		askOK("example.net.")
+	})
+	t.Run("a file with a mistake is refused and the running one kept", func(t *testing.T) {
+		writeConfig(t, path, listen, up.Addr(), "[cache]\nentries = -5")
+		line := d.waitLog(t, "configuration change refused")
+		if !strings.Contains(line, "amane.toml:") || !strings.Contains(line, "cache.entries") {
+			t.Fatalf("the refusal does not say where: %s", line)
+		}
+		askOK("example.org.")
+	})
+	t.Run("SIGHUP reloads too", func(t *testing.T) {
+		writeConfig(t, path, listen, up.Addr(), "")
+		d.waitLog(t, "configuration reloaded") // the watch saw the save
+		d.cmd.Process.Signal(syscall.SIGHUP)
+		d.waitLog(t, "configuration reloaded")
+	})
+	t.Run("SIGTERM stops cleanly and saves the cache", func(t *testing.T) {
+		d.cmd.Process.Signal(syscall.SIGTERM)
+		d.waitLog(t, "cache saved")
+		if err := d.cmd.Wait(); err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	})
+	t.Run("the next start reads the saved cache", func(t *testing.T) {
+		d := startDaemon(t, path)
+		line := d.waitLog(t, "saved cache read")
+		if !strings.Contains(line, "answers=3") {
+			t.Fatalf("want 3 saved answers: %s", line)
+		}
+	})
+}
+
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good.toml"), filepath.Join(dir, "bad.toml")
+	os.WriteFile(good, []byte("[server]\nlisten = [\"127.0.0.1:53\"]\n"), 0o600)
+	os.WriteFile(bad, []byte("[server]\nlisten = [\"127.0.0.1:53\"]\nratelimit = 5\n[cache]\nentries = 0\n"), 0o600)
+	var out strings.Builder
+	err := checkConfig(&out, []string{good, bad})
+	if err == nil {
+		t.Fatal("a bad file passed")
+	}
+	for _, want := range []string{good + ": OK", bad + ":3: server.ratelimit: unknown key", bad + ":5: cache.entries: must be at least 1"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, out.String())
+		}
+	}
+}
+
