@@ -200,4 +200,3 @@ func TestDNSOverTLS(t *testing.T) {
 		}
 	})
 }
-

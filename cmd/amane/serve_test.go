@@ -181,4 +181,3 @@ func TestCheckConfig(t *testing.T) {
 		}
 	}
 }
-
