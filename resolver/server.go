@@ -13,27 +13,18 @@ import (
 	"time"
 
 	"github.com/amane-dns/amane/policy"
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 )
 
-// udpBatch is how many datagrams one system call reads or writes
-// (recvmmsg/sendmmsg): under load the kernel crossing, not Go, is most of
-// the cost of a cached answer (PERFORMANCE.md).
-const udpBatch = 32
-
-// batchConn is what ipv4.PacketConn and ipv6.PacketConn share.
-type batchConn interface {
-	ReadBatch(ms []ipv4.Message, flags int) (int, error)
-	WriteBatch(ms []ipv4.Message, flags int) (int, error)
-}
+// udpBatchSize is how many datagrams one system call reads or writes
+// (recvmmsg/sendmmsg on Linux).
+const udpBatchSize = 32
 
 // Server moves packets between sockets and a Handler.
 type Server struct {
 	h   *Handler
 	log *slog.Logger
 
-	udp []*net.UDPConn
+	udp []*udpConn
 	tcp []net.Listener
 
 	tcpSlots chan struct{}
@@ -64,19 +55,18 @@ func Listen(h *Handler, addrs []string, log *slog.Logger) (*Server, error) {
 }
 
 func (s *Server) listen(addr string) error {
-	lc := net.ListenConfig{Control: reusePort}
-	first, err := lc.ListenPacket(context.Background(), "udp", addr)
+	first, err := listenUDP(addr)
 	if err != nil {
 		return err
 	}
-	s.udp = append(s.udp, first.(*net.UDPConn))
-	bound := first.LocalAddr().String() // the real port when addr asked for :0
+	s.udp = append(s.udp, first)
+	bound := first.localAddr().String() // the real port when addr asked for :0
 	for i := 1; i < runtime.GOMAXPROCS(0); i++ {
-		c, err := lc.ListenPacket(context.Background(), "udp", bound)
+		c, err := listenUDP(bound)
 		if err != nil {
 			break // one socket still serves; more only spread load
 		}
-		s.udp = append(s.udp, c.(*net.UDPConn))
+		s.udp = append(s.udp, c)
 	}
 	l, err := net.Listen("tcp", bound)
 	if err != nil {
@@ -91,7 +81,7 @@ func (s *Server) UDPAddrs() []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, c := range s.udp {
-		if a := c.LocalAddr().String(); !seen[a] {
+		if a := c.localAddr().String(); !seen[a] {
 			seen[a] = true
 			out = append(out, a)
 		}
@@ -114,11 +104,8 @@ func (s *Server) Serve() {
 // Shutdown stops reading new queries, lets the ones in flight finish (until
 // ctx ends), then closes every socket.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.stopping.Store(true)
+	s.stopping.Store(true) // read loops see it within a read timeout; replies still need the sockets
 	past := time.Unix(1, 0)
-	for _, c := range s.udp {
-		c.SetReadDeadline(past) // wakes the read loop without closing the socket replies still need
-	}
 	for _, l := range s.tcp {
 		l.Close()
 	}
@@ -142,74 +129,56 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) closeAll() {
 	for _, c := range s.udp {
-		c.Close()
+		c.close()
 	}
 	for _, l := range s.tcp {
 		l.Close()
 	}
 }
 
-func (s *Server) serveUDP(conn *net.UDPConn) {
+func (s *Server) serveUDP(conn *udpConn) {
 	defer s.loops.Done()
-	var bc batchConn = ipv4.NewPacketConn(conn)
-	if a, _ := netip.ParseAddrPort(conn.LocalAddr().String()); a.Addr().Is6() {
-		bc = ipv6.NewPacketConn(conn)
-	}
-	in, out := make([]ipv4.Message, udpBatch), make([]ipv4.Message, udpBatch)
-	qs := make([]query, udpBatch)
-	for i := range in {
-		in[i].Buffers = [][]byte{make([]byte, 4096)}
-		out[i].Buffers = [][]byte{make([]byte, 0, 4096)}
-	}
-	for {
-		n, err := bc.ReadBatch(in, 0)
-		if err != nil {
-			if s.stopping.Load() || errors.Is(err, net.ErrClosed) {
+	in, out := newUDPBatch(udpBatchSize, 4096), newReplyBatch(udpBatchSize, 4096)
+	qs := make([]query, udpBatchSize)
+	for !s.stopping.Load() {
+		if err := conn.readBatch(in); err != nil {
+			if temporary(err) {
+				continue
+			}
+			s.log.Warn("UDP read", "socket", conn.localAddr(), "err", err)
+			if s.stopping.Load() {
 				return
 			}
-			continue // a transient error on one datagram must not stop the server
+			time.Sleep(10 * time.Millisecond) // a persistent error must not spin a core
+			continue
 		}
-		w := 0
-		for i := range n {
-			ua, ok := in[i].Addr.(*net.UDPAddr)
-			if !ok {
-				continue
-			}
+		for i := range in.n {
+			pkt, from := in.packet(i)
 			q := &qs[i]
-			q.reset(ua.AddrPort().Addr().Unmap(), false, in[i].Buffers[0][:in[i].N])
-			reply, done := s.h.prepare(q, out[w].Buffers[0][:0])
+			q.reset(from.Addr().Unmap(), false, pkt)
+			reply, done := s.h.prepare(q, out.buf())
 			if !done {
-				s.resolveUDP(conn, q.detach(), ua.AddrPort())
+				s.resolveUDP(conn, q.detach(), from)
 				continue
 			}
-			if reply != nil {
-				out[w].Buffers[0], out[w].Addr = reply, in[i].Addr
-				w++
+			if len(reply) > 0 {
+				out.add(reply, in, i)
 			}
 		}
-		for off := 0; off < w; {
-			k, err := bc.WriteBatch(out[off:w], 0)
-			if err != nil {
-				k = max(k, 1) // skip the datagram the kernel refused (e.g. an unreachable client)
-			}
-			off += k
-		}
-		for i := range w {
-			out[i].Buffers[0] = out[i].Buffers[0][:0]
-		}
+		conn.writeBatch(out)
 	}
 }
 
 // resolveUDP finishes a cache miss on its own goroutine so that the read
 // loop goes on answering hits while the upstream thinks.
-func (s *Server) resolveUDP(conn *net.UDPConn, q *query, to netip.AddrPort) {
+func (s *Server) resolveUDP(conn *udpConn, q *query, to netip.AddrPort) {
 	s.work.Add(1)
 	go func() {
 		defer s.work.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), q.set.cfg.Upstream.Timeout+time.Second)
 		defer cancel()
 		if reply := s.h.resolve(ctx, q, make([]byte, 0, 1232)); reply != nil {
-			conn.WriteToUDPAddrPort(reply, to)
+			conn.writeTo(reply, to)
 		}
 	}()
 }

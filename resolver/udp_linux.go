@@ -1,0 +1,225 @@
+package resolver
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// udpConn is a blocking UDP socket read and written in batches with
+// recvmmsg and sendmmsg, outside Go's network poller. Under load, system
+// calls are most of the cost of a cached answer (PERFORMANCE.md): with the
+// poller each wakeup costs a read, a read that finds nothing, an epoll wait
+// and a write; here it costs one blocking read of everything waiting, and
+// one write of every reply.
+type udpConn struct {
+	fd     int
+	local  netip.AddrPort
+	closed atomic.Bool
+}
+
+// mmsghdr is struct mmsghdr of recvmmsg(2); Go pads it as C does.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	len uint32
+}
+
+// udpReadTimeout bounds how long a blocked read waits before it looks at
+// whether the server is stopping: close(2) does not wake a blocked recv.
+const udpReadTimeout = 250 * 1000 // microseconds
+
+// udpReceiveBuffer is the socket receive buffer amane asks for.
+const udpReceiveBuffer = 4 << 20
+
+func listenUDP(addr string) (*udpConn, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	family, sa := unix.AF_INET, unix.Sockaddr(&unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().Unmap().As4()})
+	if ap.Addr().Is6() && !ap.Addr().Is4In6() {
+		family, sa = unix.AF_INET6, &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+	}
+	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
+	if err != nil {
+		return nil, err
+	}
+	c := &udpConn{fd: fd}
+	if err := c.setup(family, sa); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *udpConn) setup(family int, sa unix.Sockaddr) error {
+	if err := unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+		return err
+	}
+	if family == unix.AF_INET6 {
+		if err := unix.SetsockoptInt(c.fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
+			return err
+		}
+	}
+	// A burst of a school lab's misses must not overflow the default
+	// 208 KiB buffer; the kernel caps this at net.core.rmem_max.
+	unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_RCVBUF, udpReceiveBuffer)
+	tv := unix.NsecToTimeval(udpReadTimeout * 1000)
+	if err := unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return err
+	}
+	if err := unix.Bind(c.fd, sa); err != nil {
+		return err
+	}
+	bound, err := unix.Getsockname(c.fd)
+	if err != nil {
+		return err
+	}
+	switch b := bound.(type) {
+	case *unix.SockaddrInet4:
+		c.local = netip.AddrPortFrom(netip.AddrFrom4(b.Addr), uint16(b.Port))
+	case *unix.SockaddrInet6:
+		c.local = netip.AddrPortFrom(netip.AddrFrom16(b.Addr), uint16(b.Port))
+	}
+	return nil
+}
+
+func (c *udpConn) localAddr() netip.AddrPort { return c.local }
+
+func (c *udpConn) close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	return unix.Close(c.fd)
+}
+
+// udpBatch holds the buffers and headers of one batch; the kernel fills
+// peers and lengths in place, so nothing is allocated per datagram.
+type udpBatch struct {
+	hdrs  []mmsghdr
+	iovs  []unix.Iovec
+	peers []unix.RawSockaddrInet6 // large enough for either family
+	bufs  [][]byte
+	n     int
+}
+
+func newUDPBatch(n, size int) *udpBatch {
+	b := &udpBatch{
+		hdrs: make([]mmsghdr, n), iovs: make([]unix.Iovec, n),
+		peers: make([]unix.RawSockaddrInet6, n), bufs: make([][]byte, n),
+	}
+	for i := range n {
+		b.bufs[i] = make([]byte, size)
+	}
+	return b
+}
+
+// packet returns datagram i of a read batch and its sender.
+func (b *udpBatch) packet(i int) ([]byte, netip.AddrPort) {
+	return b.bufs[i][:b.hdrs[i].len], peerAddr(&b.peers[i])
+}
+
+func peerAddr(sa *unix.RawSockaddrInet6) netip.AddrPort {
+	raw := (*[unix.SizeofSockaddrInet6]byte)(unsafe.Pointer(sa))
+	port := binary.BigEndian.Uint16(raw[2:])
+	if sa.Family == unix.AF_INET {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(raw[4:8])), port)
+	}
+	return netip.AddrPortFrom(netip.AddrFrom16([16]byte(raw[8:24])), port)
+}
+
+// readBatch blocks until at least one datagram arrives, then takes every
+// datagram already waiting, up to the batch size (MSG_WAITFORONE).
+func (c *udpConn) readBatch(b *udpBatch) error {
+	for i := range b.hdrs {
+		b.iovs[i] = unix.Iovec{Base: &b.bufs[i][0]}
+		b.iovs[i].SetLen(len(b.bufs[i]))
+		b.hdrs[i] = mmsghdr{}
+		b.hdrs[i].hdr.Name = (*byte)(unsafe.Pointer(&b.peers[i]))
+		b.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet6
+		b.hdrs[i].hdr.Iov = &b.iovs[i]
+		b.hdrs[i].hdr.SetIovlen(1)
+	}
+	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&b.hdrs[0])),
+		uintptr(len(b.hdrs)), unix.MSG_WAITFORONE, 0, 0)
+	if errno != 0 {
+		b.n = 0
+		return errno
+	}
+	b.n = int(n)
+	return nil
+}
+
+// replyBatch collects replies, each to the peer of a datagram of a read
+// batch, for one sendmmsg.
+type replyBatch struct {
+	hdrs []mmsghdr
+	iovs []unix.Iovec
+	bufs [][]byte
+	n    int
+}
+
+func newReplyBatch(n, size int) *replyBatch {
+	r := &replyBatch{hdrs: make([]mmsghdr, n), iovs: make([]unix.Iovec, n), bufs: make([][]byte, n)}
+	for i := range n {
+		r.bufs[i] = make([]byte, 0, size)
+	}
+	return r
+}
+
+// buf returns the buffer for the next reply, empty.
+func (r *replyBatch) buf() []byte { return r.bufs[r.n][:0] }
+
+// add queues reply (built in buf()) to the sender of datagram i of in.
+func (r *replyBatch) add(reply []byte, in *udpBatch, i int) {
+	r.bufs[r.n] = reply[:0] // keep a buffer that grew, for next time
+	r.iovs[r.n] = unix.Iovec{Base: &reply[0]}
+	r.iovs[r.n].SetLen(len(reply))
+	r.hdrs[r.n] = mmsghdr{}
+	r.hdrs[r.n].hdr.Name = (*byte)(unsafe.Pointer(&in.peers[i]))
+	r.hdrs[r.n].hdr.Namelen = in.hdrs[i].hdr.Namelen
+	r.hdrs[r.n].hdr.Iov = &r.iovs[r.n]
+	r.hdrs[r.n].hdr.SetIovlen(1)
+	r.n++
+}
+
+// writeBatch sends the queued replies. A reply the kernel refuses (a client
+// gone unreachable) is skipped, not retried.
+func (c *udpConn) writeBatch(r *replyBatch) {
+	for off := 0; off < r.n; {
+		n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&r.hdrs[off])),
+			uintptr(r.n-off), 0, 0, 0)
+		if errno != 0 {
+			if errno == unix.EINTR {
+				continue
+			}
+			n = 1
+		}
+		off += int(n)
+	}
+	r.n = 0
+}
+
+// writeTo sends one reply, for answers that come back from an upstream.
+func (c *udpConn) writeTo(b []byte, to netip.AddrPort) error {
+	var sa unix.Sockaddr = &unix.SockaddrInet4{Port: int(to.Port()), Addr: to.Addr().Unmap().As4()}
+	if c.local.Addr().Is6() {
+		sa = &unix.SockaddrInet6{Port: int(to.Port()), Addr: to.Addr().As16()}
+	}
+	return unix.Sendto(c.fd, b, 0, sa)
+}
+
+// temporary reports whether a read error only means "nothing yet".
+func temporary(err error) bool {
+	var errno syscall.Errno
+	return errors.As(err, &errno) && (errno == unix.EAGAIN || errno == unix.EINTR)
+}
+
+func (c *udpConn) String() string { return fmt.Sprintf("udp %s", c.local) }
+
