@@ -222,4 +222,3 @@ func temporary(err error) bool {
 }
 
 func (c *udpConn) String() string { return fmt.Sprintf("udp %s", c.local) }
-

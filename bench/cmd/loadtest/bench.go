@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/amane-dns/amane/bench/fakeupstream"
+	"github.com/amane-dns/amane/bench/internal/harness"
+)
+
+// sample is one repetition of one phase against one server.
+type sample struct {
+	fixed, full           perf
+	fixedCPU, fullCPU     time.Duration // server CPU over the run
+	fixedOther, fullOther time.Duration // CPU other processes took on the server's CPU
+	fixedWall, fullWall   time.Duration // how long each run took
+	fixedDrops, fullDrops drops         // where datagrams were lost
+}
+
+// drops counts the datagrams the kernel dropped during a run on the
+// server's and the upstream's UDP sockets (a full receive buffer).
+type drops struct{ server, upstream int64 }
+
+// dropsNow reads the drop counters of p and of the fake upstream; an error
+// (a process gone) counts as no drop, since the run's other figures say so.
+func (b *bench) dropsNow(p *peer) drops {
+	var d drops
+	d.server, _ = harness.SocketDrops(p.proc.PID())
+	d.upstream, _ = harness.SocketDrops(b.upstream.PID())
+	return d
+}
+
+// cpuPerQuery is the server's CPU time per answered query.
+func cpuPerQuery(cpu time.Duration, p perf) float64 {
+	if p.completed == 0 {
+		return 0
+	}
+	return float64(cpu) / float64(p.completed)
+}
+
+// results is everything measured on one server.
+type results struct {
+	ready    time.Duration // from start to the first answer (with a list: the first block)
+	rssIdle  int64
+	rssAfter map[string]int64 // VmRSS after each phase's last repetition
+	hwm      int64            // VmHWM at the end
+	samples  map[string][]sample
+	failed   string // why it stopped being measured, if it did
+}
+
+// phase is one kind of load: its fixed-rate and its full-load runs.
+type phase struct {
+	name        string
+	fixedQPS    int
+	outstanding int
+	unique      bool // names must never repeat: a fresh file each repetition, read once
+	data        func(rep int) (string, error)
+}
+
+// bench runs the phases against the peers.
+type bench struct {
+	cfg      config
+	log      *slog.Logger
+	peers    []*peer
+	upstream *harness.Child
+	results  map[string]*results
+}
+
+// startUpstream runs the fake upstream binary on the client CPU, so that its
+// work (only misses reach it) never lands on the servers' CPU.
+func (b *bench) startUpstream(ctx context.Context, bin string) (string, error) {
+	port, err := harness.FreePort()
+	if err != nil {
+		return "", err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	c, err := harness.StartChild("fakeupstream", b.cfg.out, b.cfg.clientCPU, bin, "-listen", addr, "-delay", b.cfg.delay.String())
+	if err != nil {
+		return "", err
+	}
+	b.upstream = c
+	if _, err := harness.WaitReady(ctx, c, addr, "ready.bench.amane.", harness.AnyAnswer, 10*time.Second); err != nil {
+		return "", err
+	}
+	return addr, nil
+}
+
+// startPeer starts one server and waits until it answers; with a list, until
+// it blocks the first listed name (any answer but the upstream's address).
+func (b *bench) startPeer(ctx context.Context, p *peer, firstListed string) error {
+	r := &results{rssAfter: map[string]int64{}, samples: map[string][]sample{}}
+	b.results[p.name] = r
+	c, err := harness.StartChild(p.name, p.dir, b.cfg.serverCPU, p.argv...)
+	if err != nil {
+		return err
+	}
+	p.proc = c
+	name, check := "ready.bench.amane.", harness.ReadyCheck(harness.AnyAnswer)
+	if p.lists && firstListed != "" {
+		name, check = firstListed, blocks(firstListed)
+	}
+	if r.ready, err = harness.WaitReady(ctx, c, p.addr(), name, check, b.cfg.readyTimeout); err != nil {
+		return err
+	}
+	r.rssIdle, _, err = harness.Memory(c.PID())
+	return err
+}
+
+// blocks accepts an answer that is a block in one of the usual styles:
+// NXDOMAIN, REFUSED, or NOERROR with a null or block-page address or none,
+// anything but the upstream's address. SERVFAIL (say, while loading) is not.
+func blocks(name string) harness.ReadyCheck {
+	want := fakeupstream.AddrA(name)
+	return func(m *dns.Msg) bool {
+		switch m.Rcode {
+		case dns.RcodeNameError, dns.RcodeRefused:
+			return true
+		case dns.RcodeSuccess:
+		default:
+			return false
+		}
+		for _, rr := range m.Answer {
+			if a, ok := rr.(*dns.A); ok && a.A.Equal(want) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// warm sends each cached name once to every server.
+func (b *bench) warm(ctx context.Context, data string) error {
+	for _, p := range b.live() {
+		l := load{data: data, outstanding: 100, onePass: true}
+		if _, err := runDnsperf(ctx, b.cfg.clientCPU, p.dir, "warm", l, p.port); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// live returns the peers that run and have not failed.
+func (b *bench) live() []*peer {
+	var out []*peer
+	for _, p := range b.peers {
+		if p.proc != nil && b.results[p.name].failed == "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// runPhase runs ph cfg.runs times, each time against every server in turn,
+// so that slow drift of the machine spreads over all of them alike.
+func (b *bench) runPhase(ctx context.Context, ph phase) error {
+	for rep := range b.cfg.runs {
+		data, err := ph.data(rep)
+		if err != nil {
+			return err
+		}
+		for _, p := range b.live() {
+			if ph.name == "blocked" && !p.lists {
+				continue
+			}
+			s, err := b.measure(ctx, p, ph, data, rep)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil {
+				b.fail(p, fmt.Sprintf("%s phase, run %d: %v", ph.name, rep+1, err))
+				continue
+			}
+			b.results[p.name].samples[ph.name] = append(b.results[p.name].samples[ph.name], s)
+			b.log.Info("run", "server", p.name, "phase", ph.name, "rep", rep+1,
+				"fixed_cpu_us", fmt.Sprintf("%.1f", cpuPerQuery(s.fixedCPU, s.fixed)/1e3),
+				"qps", int(s.full.qps), "lost", s.full.lost)
+		}
+		if ph.unique {
+			os.Remove(data + ".fixed")
+			os.Remove(data + ".full")
+		}
+	}
+	for _, p := range b.live() {
+		b.results[p.name].rssAfter[ph.name], _, _ = harness.Memory(p.proc.PID())
+	}
+	return nil
+}
+
+// measure runs the fixed-rate run (for CPU per query and latency) and then
+// the full-load run (for qps) of ph against p. Unique names are read in
+// disjoint halves of the file: the first by the fixed run, the second by the
+// full run, so neither repeats a name.
+func (b *bench) measure(ctx context.Context, p *peer, ph phase, data string, rep int) (sample, error) {
+	var s sample
+	tag := fmt.Sprintf("%s-%d", ph.name, rep+1)
+	fixed := load{data: data, duration: b.cfg.fixedDuration, outstanding: ph.outstanding, qps: ph.fixedQPS, onePass: ph.unique, verbose: true}
+	full := load{data: data, duration: b.cfg.duration, outstanding: ph.outstanding, onePass: ph.unique}
+	if ph.unique {
+		fixed.data, full.data = data+".fixed", data+".full"
+	}
+	for _, run := range []struct {
+		l          load
+		tag        string
+		p          *perf
+		cpu, other *time.Duration
+		wall       *time.Duration
+		drops      *drops
+	}{
+		{fixed, tag + "-fixed", &s.fixed, &s.fixedCPU, &s.fixedOther, &s.fixedWall, &s.fixedDrops},
+		{full, tag + "-full", &s.full, &s.fullCPU, &s.fullOther, &s.fullWall, &s.fullDrops},
+	} {
+		before, busyBefore, err := b.cpuNow(p)
+		if err != nil {
+			return s, err
+		}
+		dropsBefore := b.dropsNow(p)
+		start := time.Now()
+		if *run.p, err = runDnsperf(ctx, b.cfg.clientCPU, p.dir, run.tag, run.l, p.port); err != nil {
+			return s, err
+		}
+		after, busyAfter, err := b.cpuNow(p)
+		if err != nil {
+			return s, err
+		}
+		*run.wall = time.Since(start)
+		dropsAfter := b.dropsNow(p)
+		*run.drops = drops{dropsAfter.server - dropsBefore.server, dropsAfter.upstream - dropsBefore.upstream}
+		*run.cpu = after - before
+		*run.other = max(0, busyAfter-busyBefore-*run.cpu)
+	}
+	if !p.proc.Alive() {
+		return s, p.proc.ExitError()
+	}
+	return s, nil
+}
+
+// cpuNow returns p's CPU time and the busy time of the servers' CPU.
+func (b *bench) cpuNow(p *peer) (server, busy time.Duration, err error) {
+	if server, err = harness.CPUTime(p.proc.PID()); err != nil {
+		if !p.proc.Alive() {
+			return 0, 0, p.proc.ExitError()
+		}
+		return 0, 0, fmt.Errorf("reading CPU time: %w", err)
+	}
+	if busy, err = harness.CPUBusy(b.cfg.serverCPU); err != nil {
+		return 0, 0, err
+	}
+	return server, busy, nil
+}
+
+// fail records that p stopped being measured, and stops it.
+func (b *bench) fail(p *peer, why string) {
+	b.log.Error("server dropped", "server", p.name, "why", why)
+	b.results[p.name].failed = why
+	if p.proc != nil {
+		p.proc.Stop()
+	}
+}
+
+// stopAll stops every child; it is safe to call more than once.
+func (b *bench) stopAll() {
+	for _, p := range b.peers {
+		if p.proc != nil {
+			p.proc.Stop()
+		}
+	}
+	if b.upstream != nil {
+		b.upstream.Stop()
+	}
+}
+
+// runToken returns a label unique to this run of the harness, so the miss
+// phase's names are new to every server even if they kept a cache on disk.
+func runToken() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// missData returns the data function of the miss phase: per repetition, two
+// files of unique names in dir, one for the fixed-rate run (fixed names) and
+// one for the full-load run (full names). All servers read the same files:
+// each has its own cache.
+func missData(dir string, parents []string, fixed, full int) func(int) (string, error) {
+	token := runToken()
+	return func(rep int) (string, error) {
+		base := filepath.Join(dir, fmt.Sprintf("miss-%d.txt", rep+1))
+		for i, f := range []struct {
+			suffix string
+			count  int
+		}{{".fixed", fixed}, {".full", full}} {
+			t := fmt.Sprintf("%s%d%c", token, rep+1, 'a'+i)
+			if err := writeMissQueries(base+f.suffix, parents, t, f.count); err != nil {
+				return "", err
+			}
+		}
+		return base, nil
+	}
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+
+	"github.com/amane-dns/amane/bench/internal/harness"
+)
+
+// peer is one server under test.
+type peer struct {
+	name    string
+	port    int
+	dir     string   // its own working directory under the output directory
+	argv    []string // the command, before taskset
+	lists   bool     // it was given the block list, so the blocked phase applies
+	missing string   // why it cannot run ("not built", "not installed"); "" when it can
+	proc    *harness.Child
+}
+
+// addr is the server's UDP and TCP address.
+func (p *peer) addr() string { return "127.0.0.1:" + strconv.Itoa(p.port) }
+
+// newPeer makes the peer's directory and picks its port.
+func newPeer(name, out string) (*peer, error) {
+	dir := filepath.Join(out, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	port, err := harness.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	return &peer{name: name, dir: dir, port: port}, nil
+}
+
+// setupAmane builds amane from the repository at repo and writes its config.
+// A build failure is not an error of the harness: amane's column then says
+// "not built" and the build output is in its directory.
+func setupAmane(p *peer, repo, upstream string, extraConfig string) error {
+	bin := filepath.Join(p.dir, "amane")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/amane")
+	build.Dir = repo
+	if out, err := build.CombinedOutput(); err != nil {
+		os.WriteFile(filepath.Join(p.dir, "build.log"), out, 0o644)
+		p.missing = "not built"
+		return nil
+	}
+	cfg := harness.AmaneConfig(filepath.Join(p.dir, "state"), p.addr(), upstream)
+	if extraConfig != "" {
+		extra, err := os.ReadFile(extraConfig)
+		if err != nil {
+			return fmt.Errorf("reading amane's extra config: %w", err)
+		}
+		cfg += "\n# from " + extraConfig + "\n" + string(extra)
+		p.lists = true
+	}
+	path := filepath.Join(p.dir, "amane.toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	p.argv = []string{bin, "serve", "-config", path}
+	return nil
+}
+
+// setupDnsmasq sets dnsmasq's flags; hostsFile, when not "", is the block
+// list in hosts format.
+func setupDnsmasq(p *peer, upstream, hostsFile string) error {
+	bin, err := exec.LookPath("dnsmasq")
+	if err != nil {
+		p.missing = "not installed"
+		return nil
+	}
+	p.argv = append([]string{bin}, harness.DnsmasqArgs(p.port, upstream, hostsFile)...)
+	p.lists = hostsFile != ""
+	return nil
+}
+
+// setupUnbound writes unbound's config; zonesFile, when not "", holds the
+// block list as local-zone lines.
+func setupUnbound(p *peer, upstream, zonesFile string) error {
+	bin, err := exec.LookPath("unbound")
+	if err != nil {
+		p.missing = "not installed"
+		return nil
+	}
+	cfg := filepath.Join(p.dir, "unbound.conf")
+	if err := os.WriteFile(cfg, []byte(harness.UnboundConfig(p.dir, p.port, upstream, zonesFile)), 0o644); err != nil {
+		return err
+	}
+	p.argv = []string{bin, "-d", "-c", cfg}
+	p.lists = zonesFile != ""
+	return nil
+}

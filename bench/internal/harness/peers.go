@@ -1,0 +1,103 @@
+package harness
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// AmaneConfig returns amane's TOML config: listen on listen, forward to
+// upstream (host:port) over UDP, cache on, per-client rate limit off (dnsperf
+// is one client), state in stateDir.
+func AmaneConfig(stateDir, listen, upstream string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "state_dir = %q\n\n", stateDir)
+	fmt.Fprintf(&b, "[server]\nlisten = [%q]\nallow = [\"127.0.0.0/8\"]\n", listen)
+	b.WriteString("rate_limit = 0 # per-client limit off: dnsperf is one client\n\n")
+	fmt.Fprintf(&b, "[upstream]\nservers = [%q]\ntimeout = \"2s\"\n\n", "udp://"+upstream)
+	b.WriteString("[cache]\nentries = 100000\n")
+	return b.String()
+}
+
+// DnsmasqCacheSize is dnsmasq's --cache-size: twice the load test's cached
+// working set of 10,000 names. Smaller would be brittle (one name more than
+// the cache and the cached phase turns into misses). Larger makes dnsmasq
+// crawl once a miss flood has filled the cache with live entries: every
+// insert then scans the whole cache for expired entries (really_insert and
+// cache_scan_free in its cache.c), about 0.2 ms at 10,000 entries, 0.4 ms at
+// 20,000 and 40 ms at 100,000 on this machine.
+const DnsmasqCacheSize = 20000
+
+// DnsmasqArgs returns the flags that make dnsmasq a caching forwarder on
+// 127.0.0.1:port to upstream (host:port) and nothing else; hostsFile, when
+// not "", is a block list in hosts format.
+func DnsmasqArgs(port int, upstream, hostsFile string) []string {
+	host, upPort, _ := net.SplitHostPort(upstream)
+	args := []string{
+		// In the foreground, no config file, no PID file, log to stderr.
+		"--keep-in-foreground", "--conf-file=/dev/null", "--pid-file=", "--log-facility=-",
+		// Staying root avoids a change of credentials, which would clear
+		// the parent-death signal that kills it with the harness.
+		"--user=root",
+		"--port=" + strconv.Itoa(port), "--listen-address=127.0.0.1", "--bind-interfaces",
+		// Forward everything to the upstream: no /etc/resolv.conf, no /etc/hosts.
+		"--no-resolv", "--no-hosts", "--server=" + host + "#" + upPort,
+		"--cache-size=" + strconv.Itoa(DnsmasqCacheSize),
+		// The default of 150 queries in flight to the upstream caps the
+		// miss phase (500 outstanding at 20 ms) at 7,500 qps.
+		"--dns-forward-max=1000",
+	}
+	if hostsFile != "" {
+		args = append(args, "--addn-hosts="+hostsFile)
+	}
+	return args
+}
+
+// UnboundConfig returns unbound's config: a caching forwarder on
+// 127.0.0.1:port to upstream (host:port), working in dir; include, when not
+// "", is a file of local-zone lines (the block list).
+func UnboundConfig(dir string, port int, upstream, include string) string {
+	host, upPort, _ := net.SplitHostPort(upstream)
+	inc := ""
+	if include != "" {
+		inc = fmt.Sprintf("    include: %q\n", include)
+	}
+	return fmt.Sprintf(unboundConf, dir, port, inc, host, upPort)
+}
+
+// unboundConf is a caching forwarder with one thread, in the foreground,
+// logging to stderr, with no DNSSEC validation (amane and dnsmasq do not
+// validate either), no privilege drop and no remote control.
+const unboundConf = `server:
+    verbosity: 1
+    do-daemonize: no
+    use-syslog: no
+    logfile: ""
+    chroot: ""
+    username: ""
+    pidfile: ""
+    directory: %q
+    interface: 127.0.0.1@%d
+    access-control: 127.0.0.0/8 allow
+    num-threads: 1
+    module-config: "iterator"
+    do-not-query-localhost: no
+    msg-cache-size: 64m
+    rrset-cache-size: 128m
+    # Room for the miss phase's 500 outstanding queries; the defaults
+    # (1024 and 4096) would do, raised so they never bind.
+    num-queries-per-thread: 4096
+    outgoing-range: 8192
+    prefetch: no
+    qname-minimisation: no
+    hide-version: yes
+    hide-identity: yes
+%s
+remote-control:
+    control-enable: no
+
+forward-zone:
+    name: "."
+    forward-addr: %s@%s
+`
