@@ -33,8 +33,13 @@ type entry struct {
 	retryAfter  atomic.Int64 // unix ns: serve stale without asking until then
 }
 
-// size approximates the bytes the entry holds, for the cache's byte bound.
-func (e *entry) size() int { return 160 + len(e.name) + len(e.msg) + 2*len(e.ttls) }
+// entryOverhead is what an entry costs beyond its bytes: the struct itself
+// (about 160 bytes), the LRU's list element (48) and map slot (about 32),
+// and the allocator's rounding of the three small allocations.
+const entryOverhead = 280
+
+// size approximates the memory the entry holds, for the cache's byte bound.
+func (e *entry) size() int { return entryOverhead + len(e.name) + len(e.msg) + 2*len(e.ttls) }
 
 func (e *entry) matches(k *cacheKey) bool {
 	return e.qtype == k.qtype && e.qclass == k.qclass && e.do == k.do && e.cd == k.cd && e.name == string(k.name)

@@ -83,13 +83,14 @@ func (h *Handler) Close() {
 // Answer handles one query in wire format from client and appends the reply
 // to dst. It returns nil when the query deserves no answer (a response, or
 // a client over its rate limit on UDP). It never returns an error: whatever
-// fails is answered SERVFAIL and counted.
-func (h *Handler) Answer(ctx context.Context, client netip.Addr, tcp bool, pkt, dst []byte) []byte {
+// fails is answered SERVFAIL and counted. It waits at most the configured
+// upstream timeout.
+func (h *Handler) Answer(client netip.Addr, tcp bool, pkt, dst []byte) []byte {
 	q := &query{client: policy.Client{Addr: client}, tcp: tcp, pkt: pkt}
 	if out, done := h.prepare(q, dst); done {
 		return out
 	}
-	return h.resolve(ctx, q, dst)
+	return h.resolve(q, dst)
 }
 
 // ServeDNS lets the handler serve through a miekg/dns server or a test
@@ -107,7 +108,7 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	case *net.TCPAddr:
 		client, tcp = a.AddrPort().Addr(), true
 	}
-	if out := h.Answer(context.Background(), client, tcp, pkt, nil); out != nil {
+	if out := h.Answer(client, tcp, pkt, nil); out != nil {
 		w.Write(out)
 	}
 }
@@ -198,9 +199,9 @@ func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
 // shared by identical queries, then the reply from its entry; a stale
 // entry when every upstream fails (RFC 8767); SERVFAIL, never silence,
 // when there is none.
-func (h *Handler) resolve(ctx context.Context, q *query, dst []byte) []byte {
+func (h *Handler) resolve(q *query, dst []byte) []byte {
 	defer h.inflight.Add(-1)
-	e, err := h.lookup(ctx, q)
+	e, err := h.lookup(q)
 	now := h.now()
 	if (err != nil || e.rcode == dns.RcodeServerFailure) && q.stale != nil {
 		q.stale.retryAfter.Store(now.Add(staleTTL * time.Second).UnixNano())
@@ -216,23 +217,18 @@ func (h *Handler) resolve(ctx context.Context, q *query, dst []byte) []byte {
 }
 
 // lookup returns a fresh entry for q from the upstreams. Concurrent
-// lookups of one question share one exchange, whose time budget is the
-// configured timeout whatever each waiting client's own deadline.
-func (h *Handler) lookup(ctx context.Context, q *query) (*entry, error) {
-	ch := h.flight.DoChan(q.flightKey(), func() (any, error) {
+// lookups of one question share one exchange, run on the first asker's
+// goroutine, whose time budget is the configured timeout.
+func (h *Handler) lookup(q *query) (*entry, error) {
+	v, err, _ := h.flight.Do(q.flightKey(), func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), q.set.cfg.Upstream.Timeout)
 		defer cancel()
 		return h.exchange(ctx, q)
 	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		return res.Val.(*entry), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err != nil {
+		return nil, err
 	}
+	return v.(*entry), nil
 }
 
 // exchange asks the upstreams, checks the answer, and caches it.
@@ -288,6 +284,6 @@ func (h *Handler) maybePrefetch(q *query, e *entry, now time.Time) {
 	go func() {
 		defer h.bg.Done()
 		defer h.inflight.Add(-1)
-		h.lookup(context.Background(), p)
+		h.lookup(p)
 	}()
 }

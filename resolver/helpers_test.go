@@ -1,7 +1,6 @@
 package resolver
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -174,9 +173,7 @@ func ask(t testing.TB, h *Handler, m *dns.Msg) *dns.Msg {
 
 func askFrom(t testing.TB, h *Handler, client netip.Addr, tcp bool, m *dns.Msg) *dns.Msg {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	out := h.Answer(ctx, client, tcp, pack(t, m), nil)
+	out := h.Answer(client, tcp, pack(t, m), nil)
 	if out == nil {
 		return nil
 	}

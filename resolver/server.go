@@ -175,9 +175,7 @@ func (s *Server) resolveUDP(conn *udpConn, q *query, to netip.AddrPort) {
 	s.work.Add(1)
 	go func() {
 		defer s.work.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), q.set.cfg.Upstream.Timeout+time.Second)
-		defer cancel()
-		if reply := s.h.resolve(ctx, q, make([]byte, 0, 1232)); reply != nil {
+		if reply := s.h.resolve(q, make([]byte, 0, 1232)); reply != nil {
 			conn.writeTo(reply, to)
 		}
 	}()

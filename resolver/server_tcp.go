@@ -1,7 +1,6 @@
 package resolver
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -71,9 +70,7 @@ func (s *Server) serveConn(c net.Conn) {
 		if _, err := io.ReadFull(c, pkt); err != nil {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.Upstream.Timeout+time.Second)
-		reply := s.h.Answer(ctx, client, true, pkt, out[:2])
-		cancel()
+		reply := s.h.Answer(client, true, pkt, out[:2])
 		if len(reply) <= 2 {
 			continue
 		}

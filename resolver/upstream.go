@@ -232,6 +232,9 @@ type exchangeResult struct {
 // good answer. An upstream's SERVFAIL or REFUSED is kept as the answer of
 // last resort while another upstream is tried.
 func (s *upstreamSet) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+	if len(s.ups) == 1 {
+		return s.exchangeOne(ctx, q)
+	}
 	order := s.ranked(time.Now())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -293,4 +296,32 @@ func (s *upstreamSet) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error
 			return nil, fmt.Errorf("no upstream answered in time: %w", errors.Join(append(errs, ctx.Err())...))
 		}
 	}
+}
+
+// exchangeOne is exchange with a single upstream (the router, a lone
+// forwarder): tries one after another, with nothing to race.
+func (s *upstreamSet) exchangeOne(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+	u := s.ups[0]
+	var errs []error
+	for i := range s.tries {
+		// Each try gets its share of what is left, so that a lost
+		// datagram is sent again rather than waited for until the end.
+		tctx, cancel := ctx, context.CancelFunc(func() {})
+		if deadline, ok := ctx.Deadline(); ok {
+			tctx, cancel = context.WithTimeout(ctx, time.Until(deadline)/time.Duration(s.tries-i))
+		}
+		t0 := time.Now()
+		r, err := u.t.exchange(tctx, q)
+		cancel()
+		if err == nil {
+			u.succeeded(time.Since(t0))
+			return r, nil
+		}
+		u.failed(time.Now())
+		errs = append(errs, fmt.Errorf("%s: %w", u.t, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, errors.Join(errs...)
 }

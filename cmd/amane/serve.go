@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"syscall"
 	"time"
@@ -48,6 +49,7 @@ func serve(args []string) error {
 			"answering this machine only, forwarding to family-filtering public resolvers", "listen", cfg.Server.Listen)
 	}
 
+	setMemoryLimit(log, cfg)
 	h, err := resolver.New(cfg.Resolver(), log, nil)
 	if err != nil {
 		return err
@@ -160,4 +162,18 @@ func parseLevel(s string) slog.Level {
 	var l slog.Level
 	l.UnmarshalText([]byte(s))
 	return l
+}
+
+// setMemoryLimit gives the Go collector a soft limit so that a flood of
+// unique names (every one a new cache entry) cannot push RSS to twice the
+// live heap, as the default GOGC=100 would: a router has 128 MB for
+// everything. The limit is the cache's bound plus room for the rest; an
+// operator's own GOMEMLIMIT wins.
+func setMemoryLimit(log *slog.Logger, cfg *configs.File) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	limit := int64(cfg.Cache.Memory) + 48<<20
+	debug.SetMemoryLimit(limit)
+	log.Debug("Go memory limit set", "bytes", limit)
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -91,15 +92,16 @@ func writeConfig(t *testing.T, path, listen, upstream, extra string) {
 	}
 }
 
-func freePort(t *testing.T) string {
+// boundAddr reads the UDP address from the "amane is answering" line: the
+// daemon binds port 0 itself, so no other test can take the port between
+// choosing it and binding it.
+func boundAddr(t *testing.T, line string) string {
 	t.Helper()
-	up, err := fakeupstream.Start("127.0.0.1:0", fakeupstream.Options{})
-	if err != nil {
-		t.Fatal(err)
+	m := regexp.MustCompile(`udp=\[([0-9.:]+)\]`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("no address in %q", line)
 	}
-	addr := up.Addr()
-	up.Close()
-	return addr
+	return m[1]
 }
 
 func TestServeReloadsStopsAndStartsWarm(t *testing.T) {
@@ -113,10 +115,9 @@ func TestServeReloadsStopsAndStartsWarm(t *testing.T) {
 	defer up.Close()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "amane.toml")
-	listen := freePort(t)
-	writeConfig(t, path, listen, up.Addr(), "")
+	writeConfig(t, path, "127.0.0.1:0", up.Addr(), "")
 	d := startDaemon(t, path)
-	d.waitLog(t, "amane is answering")
+	listen := boundAddr(t, d.waitLog(t, "amane is answering"))
 
 	c := &dns.Client{Timeout: 2 * time.Second}
 	askOK := func(name string) {
@@ -131,12 +132,12 @@ func TestServeReloadsStopsAndStartsWarm(t *testing.T) {
 	askOK("example.com.")
 
 	t.Run("saving a changed file reloads it", func(t *testing.T) {
-		writeConfig(t, path, listen, up.Addr(), "[log]\nlevel = \"debug\"")
+		writeConfig(t, path, "127.0.0.1:0", up.Addr(), "[log]\nlevel = \"debug\"")
 		d.waitLog(t, "configuration reloaded")
 		askOK("example.net.")
 	})
 	t.Run("a file with a mistake is refused and the running one kept", func(t *testing.T) {
-		writeConfig(t, path, listen, up.Addr(), "[cache]\nentries = -5")
+		writeConfig(t, path, "127.0.0.1:0", up.Addr(), "[cache]\nentries = -5")
 		line := d.waitLog(t, "configuration change refused")
 		if !strings.Contains(line, "amane.toml:") || !strings.Contains(line, "cache.entries") {
 			t.Fatalf("the refusal does not say where: %s", line)
@@ -144,7 +145,7 @@ func TestServeReloadsStopsAndStartsWarm(t *testing.T) {
 		askOK("example.org.")
 	})
 	t.Run("SIGHUP reloads too", func(t *testing.T) {
-		writeConfig(t, path, listen, up.Addr(), "")
+		writeConfig(t, path, "127.0.0.1:0", up.Addr(), "")
 		d.waitLog(t, "configuration reloaded") // the watch saw the save
 		d.cmd.Process.Signal(syscall.SIGHUP)
 		d.waitLog(t, "configuration reloaded")
