@@ -237,3 +237,25 @@ func TestPresentationEscapesWhatIsNotAHostName(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestTheForwardersMACReachesThePolicy(t *testing.T) {
+	m := newQuery("example.com", dns.TypeA)
+	m.SetEdns0(1232, false)
+	m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_LOCAL{Code: optionMAC, Data: []byte{0xa4, 0x83, 0xe7, 0x12, 0x34, 0x56}})
+	// An unusual query (a second additional record) takes the slow path,
+	// which must keep the MAC too.
+	slow := m.Copy()
+	slow.Extra = append(slow.Extra, &dns.TXT{Hdr: dns.RR_Header{Name: "x.", Rrtype: dns.TypeTXT, Class: dns.ClassINET}, Txt: []string{"x"}})
+	for name, msg := range map[string]*dns.Msg{"fast path": m, "slow path": slow} {
+		t.Run(name, func(t *testing.T) {
+			var q query
+			q.pkt = pack(t, msg)
+			if err := q.parse(); err != nil {
+				t.Fatal(err)
+			}
+			if !q.client.HasMAC || net.HardwareAddr(q.client.MAC[:]).String() != "a4:83:e7:12:34:56" {
+				t.Fatalf("client %+v", q.client)
+			}
+		})
+	}
+}

@@ -47,6 +47,10 @@ func TestUDPUpstreamAcceptsOnlyTheMatchingReply(t *testing.T) {
 			}
 			return [][]byte{pack(t, answerA(q, "93.184.215.4", 60))}
 		}, dns.RcodeSuccess, "93.184.215.4"},
+		{"an answer after the deadline is SERVFAIL, and read past when it lands", func(t *testing.T, q *dns.Msg, _ bool) [][]byte {
+			time.Sleep(400 * time.Millisecond) // the upstream is slow; the handler's budget is 200 ms
+			return [][]byte{pack(t, answerA(q, "93.184.215.9", 60))}
+		}, dns.RcodeServerFailure, ""},
 		{"silence ends in SERVFAIL, not silence", func(*testing.T, *dns.Msg, bool) [][]byte {
 			return nil
 		}, dns.RcodeServerFailure, ""},
