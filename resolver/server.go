@@ -38,8 +38,9 @@ type Server struct {
 
 // Listen binds UDP and TCP on every address, or none: a half-started
 // resolver is worse than one that says which address it could not take.
-// Each UDP address gets one SO_REUSEPORT socket per usable core, so the
-// kernel spreads clients over read loops.
+// Each UDP address gets one SO_REUSEPORT socket per usable core
+// (runtime.NumCPU follows the process's CPU affinity), so the kernel
+// spreads clients over read loops.
 func Listen(h *Handler, addrs []string, log *slog.Logger) (*Server, error) {
 	s := &Server{
 		h: h, log: log, conns: map[net.Conn]struct{}{},
@@ -61,7 +62,7 @@ func (s *Server) listen(addr string) error {
 	}
 	s.udp = append(s.udp, first)
 	bound := first.localAddr().String() // the real port when addr asked for :0
-	for i := 1; i < runtime.GOMAXPROCS(0); i++ {
+	for i := 1; i < runtime.NumCPU(); i++ {
 		c, err := listenUDP(bound)
 		if err != nil {
 			break // one socket still serves; more only spread load
@@ -75,6 +76,13 @@ func (s *Server) listen(addr string) error {
 	s.tcp = append(s.tcp, l)
 	return nil
 }
+
+// ReadLoops is the number of UDP read loops Serve starts. Each spends its
+// idle time blocked in the kernel holding a Go scheduler slot (a P); the
+// program should run with GOMAXPROCS of at least NumCPU + ReadLoops, or the
+// runtime's sysmon, seeing every P held by a system call, takes them back
+// every 20 µs, a wakeup per query on a loaded core.
+func (s *Server) ReadLoops() int { return len(s.udp) }
 
 // UDPAddrs returns the bound UDP addresses, one per listen address.
 func (s *Server) UDPAddrs() []string {

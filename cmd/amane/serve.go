@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"syscall"
@@ -59,6 +60,9 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	// The UDP read loops block in the kernel, each holding a P: give Go
+	// code its full share of the CPUs besides (see Server.ReadLoops).
+	runtime.GOMAXPROCS(max(runtime.GOMAXPROCS(0), runtime.NumCPU()+srv.ReadLoops()))
 	srv.Serve()
 	log.Info("amane is answering", "version", version, "udp", srv.UDPAddrs(), "started_in", time.Since(start).Round(time.Millisecond))
 
