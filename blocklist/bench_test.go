@@ -1,0 +1,287 @@
+package blocklist
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Benchmarks use synthetic names, generated deterministically from a seeded
+// PRNG so that no data file is committed: 0-2 subdomain labels over a
+// registrable label of one or two words (sometimes with digits) under a
+// weighted TLD mix, which gives the label counts and lengths of real lists.
+
+const (
+	benchWords = "ad ads adserver analytics api app apps assets banner beacon bet bid cache casino cdn click " +
+		"cloud collect content count counter data deals delivery dns edge event events feed free game games " +
+		"go graph img info lb link live log logs m mail media metric metrics mobile news online pixel play " +
+		"player promo push rt rtb sdk secure serve shop slots stat static stats stream sync tag tags track " +
+		"tracker tv video vip web win www xyz zone"
+	benchTLDs = "com com com com com com com com net net net org org io co.uk de fr ru xyz info top cn " +
+		"online site ma com.br jp pl nl it es"
+)
+
+// nameGen produces realistic names from a seed.
+type nameGen struct {
+	rng   *rand.Rand
+	words []string
+	tlds  []string
+	buf   []byte
+}
+
+func newNameGen(seed uint64) *nameGen {
+	return &nameGen{rng: rand.New(rand.NewPCG(seed, 0x616d616e65)),
+		words: strings.Fields(benchWords), tlds: strings.Fields(benchTLDs)}
+}
+
+// label appends one label of one or two words, sometimes with digits.
+func (g *nameGen) label(b []byte) []byte {
+	b = append(b, g.words[g.rng.IntN(len(g.words))]...)
+	switch g.rng.IntN(4) {
+	case 0:
+		b = append(append(b, '-'), g.words[g.rng.IntN(len(g.words))]...)
+	case 1:
+		b = append(b, g.words[g.rng.IntN(len(g.words))]...)
+	}
+	if g.rng.IntN(3) == 0 {
+		b = strconv.AppendInt(b, int64(g.rng.IntN(10000)), 10)
+	}
+	return b
+}
+
+// next returns the next name; the slice is reused by the following call.
+func (g *nameGen) next() []byte {
+	b := g.buf[:0]
+	for range g.rng.IntN(3) {
+		b = append(g.label(b), '.')
+	}
+	b = g.label(b)
+	b = append(b, g.words[g.rng.IntN(len(g.words))]...)
+	b = strconv.AppendInt(b, int64(g.rng.IntN(100000)), 10)
+	b = append(append(b, '.'), g.tlds[g.rng.IntN(len(g.tlds))]...)
+	g.buf = b
+	return b
+}
+
+// genReader streams n generated names as a domains list, so compiling
+// reads them as it would a file, without holding them in memory.
+type genReader struct {
+	g       *nameGen
+	left    int
+	pending []byte
+}
+
+func (r *genReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if len(r.pending) == 0 {
+			if r.left == 0 {
+				break
+			}
+			r.left--
+			r.pending = append(r.g.next(), '\n')
+		}
+		c := copy(p[n:], r.pending)
+		n, r.pending = n+c, r.pending[c:]
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// benchSet compiles n generated names from seed into a Set.
+func benchSet(b *testing.B, n int, seed uint64) *Set {
+	bl := NewBuilder()
+	if _, err := bl.Parse(bl.AddList("synthetic", Ads), &genReader{g: newNameGen(seed), left: n}, FormatDomains); err != nil {
+		b.Fatal(err)
+	}
+	s, err := bl.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// fiveLabels pads name on the left with generated labels to 5 labels.
+func fiveLabels(g *nameGen, name string) string {
+	for strings.Count(name, ".") < 4 {
+		name = string(g.label(nil)) + "." + name
+	}
+	return name
+}
+
+// hitQueries regenerates the list from seed and turns k evenly spaced names
+// into 5-label queries below them.
+func hitQueries(n, k int, seed uint64) []string {
+	g, pad := newNameGen(seed), newNameGen(seed+1)
+	out := make([]string, 0, k)
+	for i := range n {
+		name := g.next()
+		if i%(n/k) == 0 && len(out) < k {
+			out = append(out, fiveLabels(pad, string(name)))
+		}
+	}
+	return out
+}
+
+// missQueries generates k 5-label names from another seed.
+func missQueries(k int, seed uint64) []string {
+	g := newNameGen(seed)
+	out := make([]string, k)
+	for i := range out {
+		out[i] = fiveLabels(g, string(g.next()))
+	}
+	return out
+}
+
+func BenchmarkLookup(b *testing.B) {
+	for _, n := range []int{1_000_000, 2_000_000} {
+		b.Run(fmt.Sprintf("%dM", n/1_000_000), func(b *testing.B) {
+			if testing.Short() && n > 1_000_000 {
+				b.Skip("2M names in -short")
+			}
+			s := benchSet(b, n, 1)
+			hits, misses := hitQueries(n, 8192, 1), missQueries(8192, 99)
+			b.Run("hit", func(b *testing.B) { benchQueries(b, s, hits, true) })
+			b.Run("miss", func(b *testing.B) { benchQueries(b, s, misses, false) })
+		})
+	}
+}
+
+// benchQueries looks the queries up in turn.
+func benchQueries(b *testing.B, s *Set, qs []string, wantHits bool) {
+	blocked := 0
+	for _, q := range qs {
+		if s.Lookup(q).Blocked() {
+			blocked++
+		}
+	}
+	if wantHits && blocked != len(qs) || !wantHits && blocked > len(qs)/10 {
+		b.Fatalf("%d of %d queries blocked", blocked, len(qs))
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s.Lookup(qs[i%len(qs)])
+		i++
+	}
+}
+
+// BenchmarkLookupWithHashedList measures the cost a hashed list adds: one
+// SHA-256 per label of the query.
+func BenchmarkLookupWithHashedList(b *testing.B) {
+	var text strings.Builder
+	g := newNameGen(7)
+	for range 1000 {
+		d, _ := HashName(string(g.next()))
+		text.WriteString(hex.EncodeToString(d[:]) + "\n")
+	}
+	bl := NewBuilder()
+	if _, err := bl.Parse(bl.AddList("clear", Ads), &genReader{g: newNameGen(1), left: 1_000_000}, FormatDomains); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := bl.Parse(bl.AddList("hashed", Abuse), strings.NewReader(text.String()), FormatHashed); err != nil {
+		b.Fatal(err)
+	}
+	s, err := bl.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchQueries(b, s, missQueries(8192, 99), false)
+}
+
+func BenchmarkCompile(b *testing.B) {
+	for _, n := range []int{1_000_000, 2_000_000} {
+		b.Run(fmt.Sprintf("%dM", n/1_000_000), func(b *testing.B) {
+			if testing.Short() && n > 1_000_000 {
+				b.Skip("2M names in -short")
+			}
+			benchCompile(b, n)
+		})
+	}
+}
+
+// benchCompile parses and builds n generated names per iteration and
+// reports the peak HeapInuse while doing it (sampled every millisecond),
+// the bytes allocated, and the Set's bytes per name.
+func benchCompile(b *testing.B, n int) {
+	b.ReportAllocs()
+	var peak, base uint64
+	var perName float64
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for b.Loop() {
+		runtime.GC()
+		base = heapInuse()
+		stop := samplePeak(&peak)
+		s := benchSet(b, n, 1)
+		stop()
+		perName = float64(s.MemSize()) / float64(s.Len())
+		runtime.KeepAlive(s)
+	}
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(peak-base)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/(1<<20), "alloc-MB/op")
+	b.ReportMetric(perName, "B/name")
+}
+
+// heapInuse reads HeapInuse (heap objects plus unused span space) from
+// runtime/metrics, which, unlike ReadMemStats, does not stop the world.
+func heapInuse() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64() + s[1].Value.Uint64()
+}
+
+// samplePeak records the highest heapInuse into peak until stop is called.
+func samplePeak(peak *uint64) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			*peak = max(*peak, heapInuse())
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// BenchmarkParseShared measures the parsers on real lists, in MB/s.
+func BenchmarkParseShared(b *testing.B) {
+	for _, c := range []struct{ name, rel string }{
+		{"hosts", "hosts/stevenblack-unified.hosts"},
+		{"adblock", "adguard/adguard-dns-filter-noprivacy.txt"},
+		{"rpz", "rpz/hagezi-light.rpz.txt"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			data, err := os.ReadFile(dataFile(b, c.rel))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Parse(bytes.NewReader(data), FormatAuto, func(Rule) {}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
