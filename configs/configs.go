@@ -21,6 +21,10 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/blocklist/feed"
+	"github.com/amane-dns/amane/internal/fielderr"
+	"github.com/amane-dns/amane/policy"
 	"github.com/amane-dns/amane/resolver"
 )
 
@@ -28,12 +32,15 @@ import (
 type File struct {
 	// StateDir holds the appliance's state: the saved cache, the last good
 	// lists, the bbolt database. Empty keeps nothing across restarts.
-	StateDir string                  `toml:"state_dir"`
-	Log      LogConfig               `toml:"log"`
-	Server   resolver.ServerConfig   `toml:"server"`
-	Upstream resolver.UpstreamConfig `toml:"upstream"`
-	Cache    resolver.CacheConfig    `toml:"cache"`
-	Local    resolver.LocalConfig    `toml:"local"`
+	StateDir string                   `toml:"state_dir"`
+	Log      LogConfig                `toml:"log"`
+	Server   resolver.ServerConfig    `toml:"server"`
+	Upstream resolver.UpstreamConfig  `toml:"upstream"`
+	Cache    resolver.CacheConfig     `toml:"cache"`
+	Local    resolver.LocalConfig     `toml:"local"`
+	Filter   policy.FilterConfig      `toml:"filter"`
+	Lists    []blocklist.SourceConfig `toml:"list"`
+	Feeds    []feed.Config            `toml:"feed"`
 
 	// Path is the file this was read from ("" for the embedded default).
 	Path string `toml:"-"`
@@ -56,6 +63,7 @@ func Defaults() *File {
 	return &File{
 		Log:    LogConfig{Level: "info", Format: "text"},
 		Server: r.Server, Upstream: r.Upstream, Cache: r.Cache, Local: r.Local,
+		Filter: policy.DefaultFilterConfig(),
 	}
 }
 
@@ -222,13 +230,22 @@ func (f *File) validate() error {
 	switch f.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
-		errs = append(errs, &resolver.FieldError{Key: "log.level", Err: fmt.Errorf("%q is not debug, info, warn or error", f.Log.Level)})
+		errs = append(errs, fielderr.New("log.level", "%q is not debug, info, warn or error", f.Log.Level))
 	}
 	if f.Log.Format != "text" && f.Log.Format != "json" {
-		errs = append(errs, &resolver.FieldError{Key: "log.format", Err: fmt.Errorf("%q is not text or json", f.Log.Format)})
+		errs = append(errs, fielderr.New("log.format", "%q is not text or json", f.Log.Format))
 	}
 	r := f.Resolver()
-	errs = append(errs, r.Validate())
+	errs = append(errs, r.Validate(), f.Filter.Validate(), blocklist.ValidateSources(f.Lists))
+	for i, fc := range f.Feeds {
+		for _, err := range flatten(fc.Validate()) {
+			var fe interface{ Field() string }
+			if errors.As(err, &fe) { // the feed names its keys relative to its table
+				err = fielderr.New(fmt.Sprintf("feed[%d].%s", i, fe.Field()), "%s", strings.TrimPrefix(err.Error(), fe.Field()+": "))
+			}
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 

@@ -28,6 +28,7 @@ type entry struct {
 	stored  time.Time // when the answer arrived (with its monotonic reading)
 	expires time.Time // stored + the smallest TTL in the answer
 	ttl     uint32    // expires - stored, in seconds
+	cnames  []string  // CNAME targets in the answer, lower case, no trailing dot
 
 	prefetching atomic.Bool  // set once by the first hit that starts a refresh
 	retryAfter  atomic.Int64 // unix ns: serve stale without asking until then
@@ -39,7 +40,13 @@ type entry struct {
 const entryOverhead = 280
 
 // size approximates the memory the entry holds, for the cache's byte bound.
-func (e *entry) size() int { return entryOverhead + len(e.name) + len(e.msg) + 2*len(e.ttls) }
+func (e *entry) size() int {
+	n := entryOverhead + len(e.name) + len(e.msg) + 2*len(e.ttls)
+	for _, c := range e.cnames {
+		n += 16 + len(c)
+	}
+	return n
+}
 
 func (e *entry) matches(k *cacheKey) bool {
 	return e.qtype == k.qtype && e.qclass == k.qclass && e.do == k.do && e.cd == k.cd && e.name == string(k.name)

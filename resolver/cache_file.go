@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // cacheMagic starts a saved cache file; the digit is the format version.
@@ -133,5 +135,10 @@ func readEntry(r *bufio.Reader) (*entry, error) {
 		return nil, fmt.Errorf("saved answer for %q: TTL %d", e.name, e.ttl)
 	}
 	e.rcode = int(e.msg[3] & 0xF)
+	m := new(dns.Msg)
+	if err := m.Unpack(e.msg); err != nil {
+		return nil, fmt.Errorf("saved answer for %q: %w", e.name, err)
+	}
+	e.cnames = cnameTargets(m)
 	return e, nil
 }

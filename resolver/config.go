@@ -3,6 +3,7 @@ package resolver
 import (
 	"errors"
 	"fmt"
+	"github.com/amane-dns/amane/internal/fielderr"
 	"net/netip"
 	"os"
 	"strconv"
@@ -128,26 +129,10 @@ func DefaultConfig() Config {
 	}
 }
 
-// FieldError is a validation problem with one configuration key, named by
-// its dotted path so that the configs package can point at its line.
-type FieldError struct {
-	Key string
-	Err error
-}
-
-func (e *FieldError) Error() string { return e.Key + ": " + e.Err.Error() }
-
-// Field returns the dotted key path.
-func (e *FieldError) Field() string { return e.Key }
-
-func (e *FieldError) Unwrap() error { return e.Err }
-
-// Validate returns every problem with c, each a *FieldError.
+// Validate returns every problem with c, each a *fielderr.Error.
 func (c *Config) Validate() error {
 	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, &FieldError{Key: key, Err: fmt.Errorf(format, args...)})
-	}
+	bad := func(key, format string, args ...any) { errs = append(errs, fielderr.New(key, format, args...)) }
 	if len(c.Server.Listen) == 0 {
 		bad("server.listen", "at least one address is needed")
 	}
@@ -195,28 +180,28 @@ func (c *Config) validateUpstream() []error {
 	var errs []error
 	u := c.Upstream
 	if len(u.Servers) == 0 {
-		errs = append(errs, &FieldError{"upstream.servers", errors.New("at least one upstream is needed")})
+		errs = append(errs, fielderr.New("upstream.servers", "at least one upstream is needed"))
 	}
 	boot := newBootstrap(u.Bootstrap)
 	for i, s := range u.Servers {
 		t, err := parseUpstream(s, boot, &tlsRoots{})
 		if err != nil {
-			errs = append(errs, &FieldError{fmt.Sprintf("upstream.servers[%d]", i), fmt.Errorf("%q: %w", s, err)})
+			errs = append(errs, fielderr.New(fmt.Sprintf("upstream.servers[%d]", i), "%q: %w", s, err))
 			continue
 		}
 		t.close()
 	}
 	for i, b := range u.Bootstrap {
 		if _, err := netip.ParseAddrPort(b); err != nil {
-			errs = append(errs, &FieldError{fmt.Sprintf("upstream.bootstrap[%d]", i), fmt.Errorf("%q is not IP:port", b)})
+			errs = append(errs, fielderr.New(fmt.Sprintf("upstream.bootstrap[%d]", i), "%q is not IP:port", b))
 		}
 	}
 	if u.Timeout < 10*time.Millisecond {
-		errs = append(errs, &FieldError{"upstream.timeout", errors.New("must be at least 10ms")})
+		errs = append(errs, fielderr.New("upstream.timeout", "must be at least 10ms"))
 	}
 	if u.CAFile != "" {
 		if _, err := os.Stat(u.CAFile); err != nil {
-			errs = append(errs, &FieldError{"upstream.ca_file", err})
+			errs = append(errs, fielderr.New("upstream.ca_file", "%v", err))
 		}
 	}
 	return errs

@@ -66,7 +66,7 @@ func newEntry(k *cacheKey, reply *dns.Msg, now time.Time, b ttlBounds) (e *entry
 	}
 	return &entry{
 		name: string(k.name), qtype: k.qtype, qclass: k.qclass, do: k.do, cd: k.cd,
-		msg: msg, ttls: offs, rcode: reply.Rcode,
+		msg: msg, ttls: offs, rcode: reply.Rcode, cnames: cnameTargets(reply),
 		stored: now, expires: now.Add(time.Duration(ttl) * time.Second), ttl: ttl,
 	}, cacheable, nil
 }
@@ -129,4 +129,16 @@ func withoutOPT(rrs []dns.RR) []dns.RR {
 func questionIs(msg, name []byte) bool {
 	return len(msg) >= headerLen+len(name) && msg[5] == 1 && msg[4] == 0 &&
 		string(msg[headerLen:headerLen+len(name)]) == string(name)
+}
+
+// cnameTargets lists the CNAME targets of an answer in the form the policy
+// reads, for the cloaking re-check on every answer given from it.
+func cnameTargets(r *dns.Msg) []string {
+	var out []string
+	for _, rr := range r.Answer {
+		if c, ok := rr.(*dns.CNAME); ok {
+			out = append(out, strings.TrimSuffix(strings.ToLower(c.Target), "."))
+		}
+	}
+	return out
 }

@@ -50,7 +50,7 @@ func New(cfg Config, log *slog.Logger, now func() time.Time) (*Handler, error) {
 		cache: NewCache(cfg.Cache.Entries, int(cfg.Cache.Memory)),
 	}
 	h.settings.Store(s)
-	h.policy.Store(policy.NewSnapshot())
+	h.policy.Store(policy.Allowing())
 	return h, nil
 }
 
@@ -158,7 +158,13 @@ func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
 	// 2-4. Who is asking, and what their policy says, before the cache:
 	// the cache holds only upstream answers, so nothing leaks between
 	// profiles through it.
-	q.decision = h.policy.Load().Decide(q.client, q.name, q.req.qtype, now)
+	pol := h.policy.Load()
+	q.pol = pol
+	q.decision = pol.Decide(q.client, q.name, q.req.qtype, now)
+	if q.decision.Action == policy.Block {
+		h.Stats.Blocked.Add(1)
+		return q.appendBlocked(dst, pol.BlockAnswer(), q.decision), true
+	}
 
 	// Local names never reach a public upstream.
 	switch q.route = s.local.route(q.name, q.req.qtype); q.route {
@@ -174,13 +180,13 @@ func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
 		if now.Before(e.expires) {
 			h.Stats.CacheHits.Add(1)
 			h.maybePrefetch(q, e, now)
-			return q.fromEntry(e, dst, now, false), true
+			return h.answerFrom(q, e, dst, now, false), true
 		}
 		if s.staleFor > 0 && now.Sub(e.expires) < s.staleFor {
 			q.stale = e
 			if now.UnixNano() < e.retryAfter.Load() { // RFC 8767 4: upstreams failed moments ago
 				h.Stats.Stale.Add(1)
-				return q.fromEntry(e, dst, now, true), true
+				return h.answerFrom(q, e, dst, now, true), true
 			}
 		} else {
 			h.cache.remove(&q.key, e)
@@ -206,14 +212,25 @@ func (h *Handler) resolve(q *query, dst []byte) []byte {
 	if (err != nil || e.rcode == dns.RcodeServerFailure) && q.stale != nil {
 		q.stale.retryAfter.Store(now.Add(staleTTL * time.Second).UnixNano())
 		h.Stats.Stale.Add(1)
-		return q.fromEntry(q.stale, dst, now, true)
+		return h.answerFrom(q, q.stale, dst, now, true)
 	}
 	if err != nil {
 		h.Stats.ServFail.Add(1)
 		h.log.Debug("no upstream answer", "name", q.name, "type", dns.Type(q.req.qtype), "err", err)
 		return q.appendRcode(dst, dns.RcodeServerFailure, edeNoReachableAuthory)
 	}
-	return q.fromEntry(e, dst, now, false)
+	return h.answerFrom(q, e, dst, now, false)
+}
+
+// answerFrom answers q from an upstream entry, unless one of the entry's
+// CNAME targets is blocked for this client: the re-check runs on every
+// answer, since the cache is shared by every device and profile.
+func (h *Handler) answerFrom(q *query, e *entry, dst []byte, now time.Time, stale bool) []byte {
+	if d, blocked := q.cloaked(q.pol, e, now); blocked {
+		h.Stats.Blocked.Add(1)
+		return q.appendBlocked(dst, q.pol.BlockAnswer(), d)
+	}
+	return q.fromEntry(e, dst, now, stale)
 }
 
 // lookup returns a fresh entry for q from the upstreams. Concurrent

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"fmt"
+	"github.com/amane-dns/amane/internal/fielderr"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -55,12 +56,12 @@ func (l *LocalConfig) validate() []error {
 	var errs []error
 	for i, line := range l.Hosts {
 		if _, _, err := parseHostsLine(line); err != nil {
-			errs = append(errs, &FieldError{fmt.Sprintf("local.hosts[%d]", i), err})
+			errs = append(errs, fielderr.New(fmt.Sprintf("local.hosts[%d]", i), "%v", err))
 		}
 	}
 	if l.Domain != "" {
 		if _, ok := dns.IsDomainName(l.Domain); !ok || strings.Trim(l.Domain, ".") == "" {
-			errs = append(errs, &FieldError{"local.domain", fmt.Errorf("%q is not a domain name", l.Domain)})
+			errs = append(errs, fielderr.New("local.domain", "%q is not a domain name", l.Domain))
 		}
 	}
 	return errs

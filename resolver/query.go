@@ -20,6 +20,7 @@ type query struct {
 	key    cacheKey
 
 	set      *settings
+	pol      *policy.Snapshot // the policy this query was decided with
 	decision policy.Decision
 	route    route
 	stale    *entry // an expired entry that may be served if upstreams fail
@@ -102,7 +103,7 @@ func (q *query) derive() {
 func (q *query) detach() *query {
 	d := &query{
 		client: q.client, tcp: q.tcp, pkt: append([]byte(nil), q.pkt...),
-		set: q.set, decision: q.decision, route: q.route, stale: q.stale,
+		set: q.set, pol: q.pol, decision: q.decision, route: q.route, stale: q.stale,
 	}
 	parseRequest(d.pkt, &d.req) // q.pkt parsed already, so this cannot fail
 	d.derive()

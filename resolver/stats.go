@@ -5,6 +5,7 @@ import "sync/atomic"
 // Stats counts what the handler did since it started.
 type Stats struct {
 	Queries     atomic.Uint64
+	Blocked     atomic.Uint64 // by the policy, directly or through a CNAME
 	CacheHits   atomic.Uint64
 	CacheMisses atomic.Uint64
 	Refused     atomic.Uint64 // clients outside allow, over their TCP rate, or too many misses at once
@@ -19,7 +20,7 @@ type Stats struct {
 // Snapshot returns the counters by name, for logs and the status command.
 func (s *Stats) Snapshot() map[string]uint64 {
 	return map[string]uint64{
-		"queries": s.Queries.Load(), "cache_hits": s.CacheHits.Load(), "cache_misses": s.CacheMisses.Load(),
+		"queries": s.Queries.Load(), "blocked": s.Blocked.Load(), "cache_hits": s.CacheHits.Load(), "cache_misses": s.CacheMisses.Load(),
 		"refused": s.Refused.Load(), "rate_limited": s.RateLimited.Load(), "malformed": s.Malformed.Load(),
 		"servfail": s.ServFail.Load(), "stale": s.Stale.Load(), "prefetches": s.Prefetches.Load(),
 		"rebinding_stripped": s.Rebinding.Load(),

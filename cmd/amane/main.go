@@ -12,6 +12,9 @@ const usage = `amane — a parental-control filtering DNS resolver
 usage:
   amane serve [-config FILE]     run the resolver (without -config: a local trial on 127.0.0.1:5353)
   amane check-config FILE...     check configuration files and print every problem with its line
+  amane lists check FILE...      show what a list file holds: format, names, what was skipped and why
+  amane explain [-config FILE] NAME...
+                                 say whether a name is blocked, and by which rule of which list
   amane version                  print the version
 `
 
@@ -26,6 +29,10 @@ func main() {
 		err = serve(args)
 	case "check-config":
 		err = checkConfig(os.Stdout, args)
+	case "lists":
+		err = listsCommand(os.Stdout, args)
+	case "explain":
+		err = explain(os.Stdout, args)
 	case "version":
 		fmt.Println(versionString())
 	case "help", "-h", "-help", "--help":

@@ -12,10 +12,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"syscall"
 	"time"
 
+	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/resolver"
 )
@@ -55,6 +55,12 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	app := &appliance{log: log, level: level, h: h, cfg: cfg, feeds: map[int]feed.Snapshot{}}
+	app.startFeeds(ctx)
+	app.startLists()
+	defer app.stop()
 	cacheFile := loadCache(log, h, cfg)
 	srv, err := resolver.Listen(h, cfg.Server.Listen, log)
 	if err != nil {
@@ -66,9 +72,7 @@ func serve(args []string) error {
 	srv.Serve()
 	log.Info("amane is answering", "version", version, "udp", srv.UDPAddrs(), "started_in", time.Since(start).Round(time.Millisecond))
 
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	reload := reloader(log, level, h, cfg, *path)
+	reload := func() { app.reload(*path) }
 	if *path != "" {
 		go func() {
 			if err := configs.Watch(ctx, *path, 500*time.Millisecond, reload); err != nil {
@@ -123,34 +127,6 @@ func loadCache(log *slog.Logger, h *resolver.Handler, cfg *configs.File) string 
 		log.Info("saved cache read", "file", file, "answers", n)
 	}
 	return file
-}
-
-// reloader returns the function that rereads the configuration file and
-// swaps it in; a file with problems is refused and the running one kept.
-func reloader(log *slog.Logger, level *slog.LevelVar, h *resolver.Handler, running *configs.File, path string) func() {
-	return func() {
-		if path == "" {
-			log.Info("reload asked, but amane runs on the embedded configuration: nothing to reload")
-			return
-		}
-		next, err := configs.Load(path)
-		if err == nil {
-			err = h.Reload(next.Resolver())
-		}
-		if err != nil {
-			log.Error("configuration change refused; the running configuration stays", "file", path, "problems", err.Error())
-			return
-		}
-		if !slices.Equal(next.Server.Listen, running.Server.Listen) {
-			log.Warn("server.listen changed: it takes effect at the next restart", "running", running.Server.Listen, "file", next.Server.Listen)
-		}
-		if next.StateDir != running.StateDir {
-			log.Warn("state_dir changed: it takes effect at the next restart")
-		}
-		level.Set(parseLevel(next.Log.Level))
-		running = next
-		log.Info("configuration reloaded", "file", path)
-	}
 }
 
 func newLogger(c configs.LogConfig, level *slog.LevelVar) *slog.Logger {

@@ -182,3 +182,46 @@ func TestCheckConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestServeBlocksListedNamesAndFollowsTheListFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	up, err := fakeupstream.Start("127.0.0.1:0", fakeupstream.Options{TTL: 3600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	dir := t.TempDir()
+	list := filepath.Join(dir, "games.txt")
+	os.WriteFile(list, []byte("game.example\n"), 0o600)
+	path := filepath.Join(dir, "amane.toml")
+	writeConfig(t, path, "127.0.0.1:0", up.Addr(), fmt.Sprintf(
+		"[filter]\nblock = [\"games\"]\n[[list]]\nname = \"games\"\ncategory = \"games\"\npath = %q\n", list))
+	d := startDaemon(t, path)
+	listen := boundAddr(t, d.waitLog(t, "amane is answering"))
+	rcode := func(name string) int {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeA)
+		m.SetEdns0(1232, false)
+		r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, listen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Rcode
+	}
+	if rc := rcode("www.game.example."); rc != dns.RcodeNameError {
+		t.Fatalf("a listed name got %s", dns.RcodeToString[rc])
+	}
+	if rc := rcode("other.example."); rc != dns.RcodeSuccess {
+		t.Fatalf("an unlisted name got %s", dns.RcodeToString[rc])
+	}
+	tmp := list + ".new"
+	os.WriteFile(tmp, []byte("game.example\nother.example\n"), 0o600)
+	os.Rename(tmp, list)
+	d.waitLog(t, "lists rebuilt")
+	if rc := rcode("other.example."); rc != dns.RcodeNameError {
+		t.Fatalf("after the list changed, the newly listed name got %s", dns.RcodeToString[rc])
+	}
+}

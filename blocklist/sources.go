@@ -1,0 +1,234 @@
+package blocklist
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// MaxListBytes caps one downloaded list: two million names in hosts format
+// are about 60 MB; a server sending more is refused, not followed.
+const MaxListBytes = 128 << 20
+
+// Sources keeps configured lists current: it compiles them into a Set from
+// what is on disk (local files, last good copies of URL lists) with no
+// network at all, which is the boot path, and it fetches URL lists with
+// conditional requests, keeping the last good copy when a download or
+// parse fails.
+type Sources struct {
+	cfgs   []SourceConfig
+	dir    string // holds the last good copies and their validators
+	client *http.Client
+	log    *slog.Logger
+	now    func() time.Time
+	max    int64 // bytes a download may have, MaxListBytes unless a test says
+
+	mu     sync.Mutex // guards status
+	status map[string]*SourceStatus
+}
+
+// NewSources returns the sources for cfgs, keeping copies in dir.
+func NewSources(cfgs []SourceConfig, dir string, log *slog.Logger) *Sources {
+	return &Sources{
+		cfgs: cfgs, dir: dir, log: log, now: time.Now, max: MaxListBytes, status: map[string]*SourceStatus{},
+		client: &http.Client{
+			Timeout: 2 * time.Minute,
+			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				if len(via) >= 5 {
+					return errors.New("more than 5 redirects")
+				}
+				if req.URL.Scheme != "https" && via[0].URL.Scheme == "https" {
+					return errors.New("redirect from https to plain http refused")
+				}
+				return nil
+			},
+		},
+	}
+}
+
+// Build compiles every list from disk into a Set. A list that cannot be
+// read is left out and its status says why; the others still count.
+func (s *Sources) Build() (*Set, error) {
+	b := NewBuilder()
+	for _, c := range s.cfgs {
+		id := b.AddList(c.Name, c.category())
+		st, err := s.parseOne(b, id, c)
+		s.record(c.Name, func(ss *SourceStatus) {
+			if err != nil {
+				s.failedLocked(ss, err)
+				return
+			}
+			ss.Stats = st
+			if ss.Updated.IsZero() || c.Path != "" {
+				ss.Updated = s.now()
+			}
+		})
+		if err != nil {
+			s.log.Warn("list left out", "list", c.Name, "err", err)
+		}
+	}
+	return b.Build()
+}
+
+func (s *Sources) parseOne(b *Builder, id int, c SourceConfig) (Stats, error) {
+	f, err := openSource(s.dir, c)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer f.Close()
+	st, err := b.Parse(id, f, c.format())
+	if err != nil {
+		return st, fmt.Errorf("reading list %q: %w", c.Name, err)
+	}
+	return st, nil
+}
+
+// Status returns every list's status, in configuration order.
+func (s *Sources) Status() []SourceStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]SourceStatus, 0, len(s.cfgs))
+	for _, c := range s.cfgs {
+		if st, ok := s.status[c.Name]; ok {
+			out = append(out, *st)
+		}
+	}
+	return out
+}
+
+func (s *Sources) record(name string, f func(*SourceStatus)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.status[name]
+	if !ok {
+		st = &SourceStatus{Name: name}
+		s.status[name] = st
+	}
+	f(st)
+}
+
+func (s *Sources) failedLocked(ss *SourceStatus, err error) {
+	if ss.Err == "" {
+		ss.ErrorSince = s.now()
+	}
+	ss.Err = err.Error()
+}
+
+// validators are what a server gave to make the next request conditional.
+type validators struct {
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
+}
+
+// Fetch asks the server for a new version of the URL list c. It reports
+// whether the last good copy changed. A failed download, an oversized one,
+// or one that parses to nothing (an HTML error page, say) leaves the last
+// good copy as it was.
+func (s *Sources) Fetch(ctx context.Context, c SourceConfig) (bool, error) {
+	changed, err := s.fetch(ctx, c)
+	s.record(c.Name, func(ss *SourceStatus) {
+		if err != nil {
+			s.failedLocked(ss, err)
+			return
+		}
+		ss.Err = ""
+		if changed {
+			ss.Updated = s.now()
+		}
+	})
+	return changed, err
+}
+
+func (s *Sources) fetch(ctx context.Context, c SourceConfig) (bool, error) {
+	metaPath := lastGood(s.dir, c.Name) + ".meta"
+	var v validators
+	if b, err := os.ReadFile(metaPath); err == nil {
+		json.Unmarshal(b, &v)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.URL, nil)
+	if err != nil {
+		return false, err
+	}
+	if _, err := os.Stat(lastGood(s.dir, c.Name)); err == nil { // validators only mean something with the copy
+		if v.ETag != "" {
+			req.Header.Set("If-None-Match", v.ETag)
+		}
+		if v.LastModified != "" {
+			req.Header.Set("If-Modified-Since", v.LastModified)
+		}
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return false, fmt.Errorf("fetching list %q: %w", c.Name, err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNotModified:
+		return false, nil
+	case http.StatusOK:
+	default:
+		return false, fmt.Errorf("fetching list %q: HTTP %s", c.Name, resp.Status)
+	}
+	if err := s.store(c, resp.Body); err != nil {
+		return false, err
+	}
+	v = validators{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
+	b, _ := json.Marshal(v)
+	return true, writeFileAtomic(metaPath, b)
+}
+
+// store checks a download and puts it in place of the last good copy.
+func (s *Sources) store(c SourceConfig, body io.Reader) error {
+	if err := os.MkdirAll(s.dir, 0o750); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(s.dir, "."+c.Name+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	n, err := io.Copy(tmp, io.LimitReader(body, s.max+1))
+	if err != nil {
+		return fmt.Errorf("downloading list %q: %w (after %d bytes)", c.Name, err, n)
+	}
+	if n > s.max {
+		return fmt.Errorf("list %q is larger than %d bytes: refused", c.Name, s.max)
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	st, err := Parse(tmp, c.format(), func(Rule) {})
+	if err != nil {
+		return fmt.Errorf("parsing list %q: %w", c.Name, err)
+	}
+	if st.Accepted == 0 && n > 0 {
+		return fmt.Errorf("list %q: the download (%d bytes, %d lines) holds no usable name; kept the last good copy", c.Name, n, st.Lines)
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), lastGood(s.dir, c.Name))
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o640); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Dir returns the directory that holds the last good copies.
+func (s *Sources) Dir() string { return filepath.Clean(s.dir) }

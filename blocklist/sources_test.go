@@ -1,0 +1,153 @@
+package blocklist
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// listServer serves body at /list with an ETag, honouring If-None-Match;
+// the handler can be swapped to misbehave.
+type listServer struct {
+	*httptest.Server
+	handler atomic.Value // http.HandlerFunc
+	hits    atomic.Int32
+}
+
+func newListServer(t *testing.T) *listServer {
+	ls := &listServer{}
+	ls.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ls.hits.Add(1)
+		ls.handler.Load().(http.HandlerFunc)(w, r)
+	}))
+	t.Cleanup(ls.Close)
+	return ls
+}
+
+func serveList(body, etag string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", etag)
+		io.WriteString(w, body)
+	}
+}
+
+func TestFetchKeepsTheLastGoodCopy(t *testing.T) {
+	ls := newListServer(t)
+	dir := t.TempDir()
+	cfg := SourceConfig{Name: "gambling", Category: "gambling", URL: ls.URL + "/list"}
+	s := NewSources([]SourceConfig{cfg}, dir, quietLog())
+	blocked := func() bool {
+		set, err := s.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set.Lookup("www.casino.example").Blocked()
+	}
+	if blocked() {
+		t.Fatal("blocked before any download")
+	}
+	ls.handler.Store(serveList("casino.example\npoker.example\n", `"v1"`))
+	if changed, err := s.Fetch(t.Context(), cfg); err != nil || !changed || !blocked() {
+		t.Fatalf("first download: changed=%v err=%v", changed, err)
+	}
+	t.Run("an unchanged list is not downloaded again (304)", func(t *testing.T) {
+		if changed, err := s.Fetch(t.Context(), cfg); err != nil || changed {
+			t.Fatalf("changed=%v err=%v", changed, err)
+		}
+	})
+	bad := []struct {
+		name    string
+		handler http.HandlerFunc
+	}{
+		{"a server error", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 500) }},
+		{"an HTML page instead of a list", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "<html><body><h1>Service unavailable</h1></body></html>\n")
+		}},
+		{"a download larger than the cap", func(w http.ResponseWriter, r *http.Request) {
+			for range 100 {
+				io.WriteString(w, strings.Repeat("x.example\n", 100))
+			}
+		}},
+		{"a connection cut mid-body", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "100000")
+			io.WriteString(w, "partial.example\n")
+			panic(http.ErrAbortHandler)
+		}},
+	}
+	s.max = 4096
+	for _, tt := range bad {
+		t.Run(tt.name+" keeps the last good copy", func(t *testing.T) {
+			ls.handler.Store(tt.handler)
+			if _, err := s.Fetch(t.Context(), cfg); err == nil {
+				t.Fatal("the bad download was accepted")
+			}
+			if !blocked() {
+				t.Fatal("the last good copy was lost")
+			}
+			st := s.Status()[0]
+			if st.Err == "" || st.ErrorSince.IsZero() {
+				t.Fatalf("status does not say why and since when: %+v", st)
+			}
+		})
+	}
+	t.Run("a cold boot without network loads the copy on disk", func(t *testing.T) {
+		s2 := NewSources([]SourceConfig{cfg}, dir, quietLog())
+		set, err := s2.Build()
+		if err != nil || !set.Lookup("poker.example").Blocked() {
+			t.Fatalf("err %v", err)
+		}
+	})
+}
+
+func TestLocalListsAreWatched(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mine.txt")
+	if err := os.WriteFile(path, []byte("one.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := NewSources([]SourceConfig{{Name: "mine", Category: "games", Path: path}}, filepath.Join(dir, "state"), quietLog())
+	sets := make(chan *Set, 10)
+	first, err := s.Start(t.Context(), func(set *Set) { sets <- set })
+	if err != nil || !first.Lookup("one.example").Blocked() {
+		t.Fatalf("first compile: %v", err)
+	}
+	// Start returns with the watch in place: a save right now is seen.
+	tmp := path + ".new"
+	os.WriteFile(tmp, []byte("one.example\ntwo.example\n"), 0o600)
+	os.Rename(tmp, path)
+	select {
+	case set := <-sets:
+		if !set.Lookup("two.example").Blocked() {
+			t.Fatal("the new name is not in the rebuilt set")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no rebuild within 10 s of a change")
+	}
+}
+
+func TestSourceValidation(t *testing.T) {
+	err := ValidateSources([]SourceConfig{
+		{Name: "a", Category: "gambling", URL: "https://example.org/a"},
+		{Name: "a", Category: "kittens", URL: "ftp://example.org/b", Refresh: time.Second},
+		{Name: "../etc", Category: "games", Path: "relative.txt"},
+		{Name: "d", Category: "games", URL: "https://x.example/d", Path: "/also"},
+	})
+	for _, want := range []string{"list[1].name:", "list[1].category:", "list[1].url:", "list[1].refresh:", "list[2].name:", "list[2].path:", "list[3].url: give exactly one"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+}

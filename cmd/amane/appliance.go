@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sync"
+
+	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/blocklist/feed"
+	"github.com/amane-dns/amane/configs"
+	"github.com/amane-dns/amane/policy"
+	"github.com/amane-dns/amane/resolver"
+)
+
+// appliance holds what serve changes while it runs: the configuration in
+// force, the compiled lists, and the loop that keeps the lists current.
+// Every change ends in publish, which compiles one policy snapshot and
+// hands it to the resolver whole.
+type appliance struct {
+	log   *slog.Logger
+	level *slog.LevelVar
+	h     *resolver.Handler
+
+	mu        sync.Mutex // guards following
+	cfg       *configs.File
+	set       *blocklist.Set
+	mandatory blocklist.Categories  // from the helpline feeds
+	feeds     map[int]feed.Snapshot // by index in cfg.Feeds
+	sources   *blocklist.Sources
+	stopLists context.CancelFunc
+}
+
+// listsDir is where the last good copies of downloaded lists live.
+func listsDir(cfg *configs.File) string { return filepath.Join(stateOrTemp(cfg), "lists") }
+
+// stateOrTemp is the state directory, or without one a temporary directory
+// for this run only (the embedded trial configuration keeps nothing).
+func stateOrTemp(cfg *configs.File) string {
+	if cfg.StateDir != "" {
+		return cfg.StateDir
+	}
+	dir, err := os.MkdirTemp("", "amane-state")
+	if err != nil {
+		return os.TempDir()
+	}
+	cfg.StateDir = dir // keep using the same one for the rest of the run
+	return dir
+}
+
+// startLists compiles the configured lists from disk (no network: a cold
+// boot filters at once with the last good copies), publishes them, and
+// starts the loop that fetches and watches them.
+func (a *appliance) startLists() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopLists != nil {
+		a.stopLists()
+	}
+	fromFeeds, mandatory := a.feedSourcesLocked()
+	a.mandatory = mandatory
+	a.sources = blocklist.NewSources(append(slices.Clip(a.cfg.Lists), fromFeeds...), listsDir(a.cfg), a.log)
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stopLists = cancel
+	set, err := a.sources.Start(ctx, func(set *blocklist.Set) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.set = set
+		a.publishLocked()
+	})
+	if err != nil {
+		a.log.Error("lists not compiled; the filter applies with the lists compiled before, if any", "err", err)
+		a.publishLocked()
+		return
+	}
+	a.set = set
+	a.publishLocked() // before the log line: what it says is then true
+	a.log.Info("lists loaded", "lists", len(a.cfg.Lists)+len(fromFeeds), "names", set.Len())
+}
+
+// publishLocked compiles the policy from the filter in force and the
+// current lists, and swaps it in.
+func (a *appliance) publishLocked() {
+	pol, err := policy.NewSnapshot(a.cfg.Filter, a.set, a.mandatory)
+	if err != nil { // the filter was validated with the file; this is a bug
+		a.log.Error("policy not compiled; the previous one stays", "err", err)
+		return
+	}
+	a.h.SetPolicy(pol)
+}
+
+// reload rereads the file at path and swaps in what changed; a file with
+// problems is refused and the running configuration kept.
+func (a *appliance) reload(path string) {
+	if path == "" {
+		a.log.Info("reload asked, but amane runs on the embedded configuration: nothing to reload")
+		return
+	}
+	next, err := configs.Load(path)
+	if err == nil {
+		err = a.h.Reload(next.Resolver())
+	}
+	if err != nil {
+		a.log.Error("configuration change refused; the running configuration stays", "file", path, "problems", err.Error())
+		return
+	}
+	a.mu.Lock()
+	running := a.cfg
+	a.cfg = next
+	if !slices.Equal(next.Server.Listen, running.Server.Listen) {
+		a.log.Warn("server.listen changed: it takes effect at the next restart", "running", running.Server.Listen, "file", next.Server.Listen)
+	}
+	if next.StateDir != running.StateDir && running.Path != "" {
+		a.log.Warn("state_dir changed: it takes effect at the next restart")
+	}
+	next.StateDir = running.StateDir
+	if !reflect.DeepEqual(next.Feeds, running.Feeds) {
+		a.log.Warn("[[feed]] changed: it takes effect at the next restart")
+	}
+	listsChanged := !reflect.DeepEqual(next.Lists, running.Lists)
+	a.publishLocked()
+	a.mu.Unlock()
+	if listsChanged {
+		a.startLists()
+	}
+	a.level.Set(parseLevel(next.Log.Level))
+	a.log.Info("configuration reloaded", "file", path)
+}
+
+func (a *appliance) stop() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopLists != nil {
+		a.stopLists()
+	}
+}

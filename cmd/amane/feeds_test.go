@@ -1,0 +1,69 @@
+package main
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/amane-dns/amane/bench/fakeupstream"
+	"github.com/amane-dns/amane/blocklist/feed"
+	"github.com/miekg/dns"
+)
+
+// TestAFeedBlocksItsMandatoryListEverywhere publishes a signed feed, serves
+// it on loopback, and checks that the daemon takes it and blocks its
+// mandatory list although [filter] does not name the category.
+func TestAFeedBlocksItsMandatoryListEverywhere(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	key, err := feed.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	lists, out := filepath.Join(dir, "lists"), filepath.Join(dir, "feed")
+	os.MkdirAll(lists, 0o755)
+	os.WriteFile(filepath.Join(lists, "harass.txt"), []byte("harass.example\n"), 0o644)
+	os.WriteFile(filepath.Join(lists, feed.ListsFile), []byte(
+		"[[list]]\nfile = \"harass.txt\"\ncategory = \"cyberviolence\"\nformat = \"domains\"\nmandatory = true\n"), 0o644)
+	if _, err := feed.Publish(feed.PublishOptions{Key: key, ListsDir: lists, OutDir: out, Name: "emc", Accept: acceptList}); err != nil {
+		t.Fatal(err)
+	}
+	web := httptest.NewServer(http.FileServer(http.Dir(out)))
+	defer web.Close()
+
+	up, err := fakeupstream.Start("127.0.0.1:0", fakeupstream.Options{TTL: 3600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	path := filepath.Join(dir, "amane.toml")
+	writeConfig(t, path, "127.0.0.1:0", up.Addr(), fmt.Sprintf(
+		"[filter]\nblock = [\"malware\"]\n[[feed]]\nname = \"emc\"\nurl = %q\npublic_key = %q\n", web.URL+"/", key.Public().String()))
+	d := startDaemon(t, path)
+	listen := boundAddr(t, d.waitLog(t, "amane is answering"))
+	d.waitLog(t, "feed updated") // the first poll brought the feed
+	d.waitLog(t, "lists loaded")
+	m := new(dns.Msg)
+	m.SetQuestion("www.harass.example.", dns.TypeA)
+	m.SetEdns0(1232, false)
+	r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, listen)
+	if err != nil || r.Rcode != dns.RcodeNameError {
+		t.Fatalf("a name of the feed's mandatory list: %v, err %v", r, err)
+	}
+	var opt *dns.EDNS0_EDE
+	for _, o := range r.IsEdns0().Option {
+		if e, ok := o.(*dns.EDNS0_EDE); ok {
+			opt = e
+		}
+	}
+	if opt == nil || opt.InfoCode != 15 || opt.ExtraText != "blocked: cyberviolence" {
+		t.Fatalf("extended error %v: want 15 (Blocked) naming cyberviolence", opt)
+	}
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/configs"
+	"github.com/amane-dns/amane/policy"
+)
+
+// listsCommand runs `amane lists check [-format F] FILE...`: what each file
+// holds, and what was skipped and why, before a parent trusts a list.
+func listsCommand(w io.Writer, args []string) error {
+	if len(args) == 0 || args[0] != "check" {
+		return errors.New("usage: amane lists check [-format FORMAT] FILE...")
+	}
+	fl := flag.NewFlagSet("lists check", flag.ContinueOnError)
+	format := fl.String("format", "auto", "list format: auto, hosts, domains, wildcard, adblock, dnsmasq, unbound, rpz, hashed")
+	if err := fl.Parse(args[1:]); err != nil {
+		return err
+	}
+	f, err := blocklist.ParseFormat(*format)
+	if err != nil {
+		return err
+	}
+	if fl.NArg() == 0 {
+		return errors.New("lists check needs at least one file")
+	}
+	var failed int
+	for _, path := range fl.Args() {
+		st, err := blocklist.CheckFile(path, f)
+		if err != nil {
+			failed++
+			fmt.Fprintf(w, "%s: %v\n", path, err)
+			continue
+		}
+		if err := st.Write(w); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files could not be read", failed, fl.NArg())
+	}
+	return nil
+}
+
+// explain runs `amane explain [-config FILE] NAME...`: whether each name is
+// blocked for a device under the filter, and by which rule of which list
+// at which line. It compiles the lists from disk as the daemon does at boot.
+func explain(w io.Writer, args []string) error {
+	fl := flag.NewFlagSet("explain", flag.ContinueOnError)
+	path := fl.String("config", "", "configuration file (default: the embedded one)")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if fl.NArg() == 0 {
+		return errors.New("usage: amane explain [-config FILE] NAME...")
+	}
+	cfg := configs.Default()
+	if *path != "" {
+		var err error
+		if cfg, err = configs.Load(*path); err != nil {
+			return err
+		}
+	}
+	srcs := blocklist.NewSources(cfg.Lists, listsDir(cfg), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	set, err := srcs.Build()
+	if err != nil {
+		return err
+	}
+	for _, st := range srcs.Status() {
+		if st.Err != "" {
+			fmt.Fprintf(w, "note: list %q is not loaded: %s\n", st.Name, st.Err)
+		}
+	}
+	pol, err := policy.NewSnapshot(cfg.Filter, set, 0)
+	if err != nil {
+		return err
+	}
+	for _, raw := range fl.Args() {
+		name, reason := blocklist.Normalize(raw)
+		if reason != blocklist.ReasonNone {
+			fmt.Fprintf(w, "%s: not a name amane would be asked (%v)\n", raw, reason)
+			continue
+		}
+		d := pol.Decide(policy.Client{}, name, 1, time.Now())
+		verdict := "answered"
+		if d.Action == policy.Block {
+			verdict = "BLOCKED (" + d.Categories.String() + ")"
+		}
+		fmt.Fprintf(w, "%s: %s for a device under [filter]\n%s\n", name, verdict, set.Explain(name))
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+package policy
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/amane-dns/amane/blocklist"
+)
+
+func set(t testing.TB, lists map[blocklist.Category]string) *blocklist.Set {
+	t.Helper()
+	b := blocklist.NewBuilder()
+	for c, rules := range lists {
+		id := b.AddList(c.String(), c)
+		if _, err := b.Parse(id, strings.NewReader(rules), blocklist.FormatAuto); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestFilterValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*FilterConfig)
+		key  string
+	}{
+		{"an unknown category is refused", func(c *FilterConfig) { c.Block = []string{"malware", "kittens"} }, "filter.block[1]"},
+		{"an unknown block mode is refused", func(c *FilterConfig) { c.BlockMode = "sinkhole" }, "filter.block_mode"},
+		{"address mode needs an address", func(c *FilterConfig) { c.BlockMode = "address" }, "filter.block_address"},
+		{"two IPv4 block pages are refused", func(c *FilterConfig) {
+			c.BlockMode, c.BlockAddress = "address", []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")}
+		}, "filter.block_address"},
+		{"a block TTL of a day is refused", func(c *FilterConfig) { c.BlockTTL = 24 * time.Hour }, "filter.block_ttl"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultFilterConfig()
+			tt.edit(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.key+":") {
+				t.Fatalf("want a problem with %s, got %v", tt.key, err)
+			}
+		})
+	}
+	c := DefaultFilterConfig()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("the defaults are invalid: %v", err)
+	}
+}
+
+func TestDecide(t *testing.T) {
+	s := set(t, map[blocklist.Category]string{
+		blocklist.Malware: "bad.example\n",
+		blocklist.Ads:     "||ads.example^\n@@||ok.ads.example^\n",
+		blocklist.Abuse:   "abuse.example\n",
+	})
+	p, err := NewSnapshot(FilterConfig{Block: []string{"malware", "ads"}, BlockMode: "nxdomain", BlockTTL: time.Minute}, s, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		want      Action
+		mandatory bool
+	}{
+		{"www.bad.example", Block, false},
+		{"x.ads.example", Block, false},
+		{"ok.ads.example", Allow, false},
+		{"abuse.example", Block, true},
+		{"example.org", Allow, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s is %v", tt.name, map[Action]string{Allow: "allowed", Block: "blocked"}[tt.want]), func(t *testing.T) {
+			d := p.Decide(Client{}, tt.name, 1, time.Now())
+			if d.Action != tt.want || d.Mandatory != tt.mandatory {
+				t.Fatalf("decision %+v", d)
+			}
+		})
+	}
+}
+
+func BenchmarkDecide(b *testing.B) {
+	var sb strings.Builder
+	for i := range 100_000 {
+		fmt.Fprintf(&sb, "host%d.site%d.example\n", i, i%977)
+	}
+	p, err := NewSnapshot(DefaultFilterConfig(), set(b, map[blocklist.Category]string{blocklist.Malware: sb.String()}), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	names := []string{"www.host5.site5.example", "a.b.c.d.example", "cdn.static.news.example.org", "host77.site77.example"}
+	now := time.Now()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		p.Decide(Client{}, names[i%len(names)], 1, now)
+		i++
+	}
+}
