@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/feed"
+	"github.com/amane-dns/amane/configs"
 )
 
 // acceptList checks a feed's list against this build's taxonomy and formats.
@@ -19,25 +21,44 @@ func acceptList(l feed.List) error {
 	return err
 }
 
-// startFeeds loads each subscribed feed's verified copy from disk (a cold
-// boot filters with it before any network) and polls for new versions; a
-// new version rebuilds the lists. Changes to [[feed]] take a restart.
-func (a *appliance) startFeeds(ctx context.Context) {
-	for i, fc := range a.cfg.Feeds {
-		dir := filepath.Join(stateOrTemp(a.cfg), "feeds", fmt.Sprintf("%d-%s", i, fc.Name))
-		sub, err := feed.New(fc, feed.Options{StateDir: dir, Accept: acceptList, Logger: a.log})
+// loadFeeds opens each subscribed feed and loads its verified copy from
+// disk, as at a cold boot: no network. It returns the subscriptions (nil
+// for a feed that could not be opened) and the copies that verified.
+func loadFeeds(log *slog.Logger, cfg *configs.File) ([]*feed.Subscription, map[int]feed.Snapshot) {
+	subs, snaps := make([]*feed.Subscription, len(cfg.Feeds)), map[int]feed.Snapshot{}
+	for i, fc := range cfg.Feeds {
+		dir := filepath.Join(stateOrTemp(cfg), "feeds", fmt.Sprintf("%d-%s", i, fc.Name))
+		sub, err := feed.New(fc, feed.Options{StateDir: dir, Accept: acceptList, Logger: log})
 		if err != nil {
-			a.log.Error("feed not subscribed", "feed", fc.URL, "err", err)
+			log.Error("feed not subscribed", "feed", fc.URL, "err", err)
 			continue
 		}
+		subs[i] = sub
 		switch snap, err := sub.Load(); {
 		case errors.Is(err, feed.ErrNoCopy):
-			a.log.Info("feed not yet downloaded", "feed", sub.Name())
+			log.Info("feed not yet downloaded", "feed", sub.Name())
 		case err != nil:
-			a.log.Warn("feed copy on disk refused; waiting for a new one", "feed", sub.Name(), "err", err)
+			log.Warn("feed copy on disk refused; waiting for a new one", "feed", sub.Name(), "err", err)
 		default:
-			a.setFeed(i, snap)
+			snaps[i] = snap
 		}
+	}
+	return subs, snaps
+}
+
+// startFeeds loads the feeds' verified copies (a cold boot filters with
+// them before any network) and polls for new versions; a new version
+// recompiles the lists. Changes to [[feed]] take a restart.
+func (a *appliance) startFeeds(ctx context.Context) {
+	subs, snaps := loadFeeds(a.log, a.cfg)
+	a.mu.Lock()
+	a.feeds = snaps
+	a.mu.Unlock()
+	for i, sub := range subs {
+		if sub == nil {
+			continue
+		}
+		fc := a.cfg.Feeds[i]
 		go sub.Poll(ctx, fc.PollInterval(), func(snap feed.Snapshot) {
 			a.log.Info("feed updated", "feed", sub.Name(), "version", snap.Manifest.Version)
 			a.setFeed(i, snap)
@@ -52,14 +73,18 @@ func (a *appliance) setFeed(i int, snap feed.Snapshot) {
 	a.feeds[i] = snap
 }
 
-// feedSourcesLocked turns the verified feed copies into list sources, and
-// returns the categories they make mandatory. Watch lists never block:
-// they are only counted for the helpline, so they are left out here.
 func (a *appliance) feedSourcesLocked() ([]blocklist.SourceConfig, blocklist.Categories) {
+	return feedSources(a.cfg, a.feeds)
+}
+
+// feedSources turns verified feed copies into list sources, and returns
+// the categories they make mandatory. Watch lists never block: they are
+// only counted for the helpline, so they are left out here.
+func feedSources(cfg *configs.File, feeds map[int]feed.Snapshot) ([]blocklist.SourceConfig, blocklist.Categories) {
 	var srcs []blocklist.SourceConfig
 	var mandatory blocklist.Categories
-	for i := range a.cfg.Feeds {
-		snap, ok := a.feeds[i]
+	for i := range cfg.Feeds {
+		snap, ok := feeds[i]
 		if !ok {
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,4 +67,13 @@ func TestAFeedBlocksItsMandatoryListEverywhere(t *testing.T) {
 	if opt == nil || opt.InfoCode != 15 || opt.ExtraText != "blocked: cyberviolence" {
 		t.Fatalf("extended error %v: want 15 (Blocked) naming cyberviolence", opt)
 	}
+	t.Run("amane explain names the feed, from its copy on disk", func(t *testing.T) {
+		var out strings.Builder
+		if err := explain(&out, []string{"-config", path, "www.harass.example"}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "BLOCKED (cyberviolence)") || !strings.Contains(out.String(), `list "emc/harass.txt"`) {
+			t.Fatalf("explain says:\n%s", out.String())
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/amane-dns/amane/blocklist"
@@ -68,7 +69,10 @@ func explain(w io.Writer, args []string) error {
 			return err
 		}
 	}
-	srcs := blocklist.NewSources(cfg.Lists, listsDir(cfg), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	_, snaps := loadFeeds(quiet, cfg)
+	fromFeeds, mandatory := feedSources(cfg, snaps)
+	srcs := blocklist.NewSources(append(slices.Clip(cfg.Lists), fromFeeds...), listsDir(cfg), quiet)
 	set, err := srcs.Build()
 	if err != nil {
 		return err
@@ -78,7 +82,7 @@ func explain(w io.Writer, args []string) error {
 			fmt.Fprintf(w, "note: list %q is not loaded: %s\n", st.Name, st.Err)
 		}
 	}
-	pol, err := policy.NewSnapshot(cfg.Filter, set, 0)
+	pol, err := policy.NewSnapshot(cfg.Filter, set, mandatory)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/resolver"
 )
@@ -57,7 +56,7 @@ func serve(args []string) error {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	app := &appliance{log: log, level: level, h: h, cfg: cfg, feeds: map[int]feed.Snapshot{}}
+	app := &appliance{log: log, level: level, h: h, cfg: cfg}
 	app.startFeeds(ctx)
 	app.startLists()
 	defer app.stop()
