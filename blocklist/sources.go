@@ -113,6 +113,62 @@ func (s *Sources) record(name string, f func(*SourceStatus)) {
 		s.status[name] = st
 	}
 	f(st)
+	s.saveStatusLocked()
+}
+
+// StatusFile is where the sources keep their status for `amane lists
+// status`, in their directory.
+const StatusFile = "status.json"
+
+// savedStatus is one list's line of StatusFile.
+type savedStatus struct {
+	Name       string    `json:"name"`
+	Format     string    `json:"format,omitempty"`
+	Names      int       `json:"names"`
+	Skipped    int       `json:"skipped"`
+	Updated    time.Time `json:"updated,omitzero"`
+	Err        string    `json:"error,omitempty"`
+	ErrorSince time.Time `json:"error_since,omitzero"`
+}
+
+// saveStatusLocked writes the status for the command line to read. It is
+// small and written only when a list's state changes, not per query.
+func (s *Sources) saveStatusLocked() {
+	out := make([]savedStatus, 0, len(s.cfgs))
+	for _, c := range s.cfgs {
+		if st, ok := s.status[c.Name]; ok {
+			out = append(out, savedStatus{
+				Name: st.Name, Format: st.Stats.Format.String(), Names: st.Stats.Accepted, Skipped: st.Stats.SkippedTotal(),
+				Updated: st.Updated, Err: st.Err, ErrorSince: st.ErrorSince,
+			})
+		}
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err == nil && os.MkdirAll(s.dir, 0o750) == nil {
+		writeFileAtomic(filepath.Join(s.dir, StatusFile), b)
+	}
+}
+
+// WriteStatus prints the status file in dir for an operator: each list,
+// its names, when it was last updated, and why and since when it fails.
+func WriteStatus(w io.Writer, dir string, now time.Time) error {
+	b, err := os.ReadFile(filepath.Join(dir, StatusFile))
+	if err != nil {
+		return fmt.Errorf("no list status yet (is amane running with lists configured?): %w", err)
+	}
+	var all []savedStatus
+	if err := json.Unmarshal(b, &all); err != nil {
+		return fmt.Errorf("reading %s: %w", StatusFile, err)
+	}
+	for _, st := range all {
+		fmt.Fprintf(w, "%s: %d names (%s), %d lines skipped, updated %s ago\n",
+			st.Name, st.Names, st.Format, st.Skipped, now.Sub(st.Updated).Round(time.Second))
+		if st.Err != "" {
+			fmt.Fprintf(w, "  FAILING since %s (%s ago): %s\n  the last good copy stays in use\n",
+				st.ErrorSince.Format(time.RFC3339), now.Sub(st.ErrorSince).Round(time.Second), st.Err)
+		}
+	}
+	return nil
 }
 
 func (s *Sources) failedLocked(ss *SourceStatus, err error) {

@@ -103,6 +103,16 @@ func TestFetchKeepsTheLastGoodCopy(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the status file says why and since when, for amane lists status", func(t *testing.T) {
+		var out strings.Builder
+		if err := WriteStatus(&out, dir, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "gambling: 2 names (domains)") || !strings.Contains(out.String(), "FAILING since") ||
+			!strings.Contains(out.String(), "the last good copy stays in use") {
+			t.Fatalf("status:\n%s", out.String())
+		}
+	})
 	t.Run("a cold boot without network loads the copy on disk", func(t *testing.T) {
 		s2 := NewSources([]SourceConfig{cfg}, dir, quietLog())
 		set, err := s2.Build()

@@ -99,18 +99,28 @@ func newBootstrap(servers []string) *bootstrap {
 	return &bootstrap{resolver: &net.Resolver{
 		PreferGo: true,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			var d net.Dialer
-			var last error
-			for _, s := range servers {
-				c, err := d.DialContext(ctx, network, s)
-				if err == nil {
-					return c, nil
-				}
-				last = err
-			}
-			return nil, last
+			return dialFirst(ctx, &net.Dialer{}, network, servers)
 		},
 	}}
+}
+
+// dialFirst dials the addresses in turn and returns the first connection
+// made, or every error.
+func dialFirst(ctx context.Context, d interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+}, network string, addrs []string) (net.Conn, error) {
+	var errs []error
+	for _, a := range addrs {
+		c, err := d.DialContext(ctx, network, a)
+		if err == nil {
+			return c, nil
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		return nil, errors.New("no address to dial")
+	}
+	return nil, errors.Join(errs...)
 }
 
 // addrsFor returns a function giving the addresses to dial for u.

@@ -36,16 +36,7 @@ func newDoHTransport(url string, addrs func(ctx context.Context) ([]string, erro
 			if err != nil {
 				return nil, err
 			}
-			var d net.Dialer
-			var last error
-			for _, a := range list {
-				c, err := d.DialContext(ctx, network, a)
-				if err == nil {
-					return c, nil
-				}
-				last = err
-			}
-			return nil, last
+			return dialFirst(ctx, &net.Dialer{}, network, list)
 		},
 		Proxy: nil, // a proxy setting in the environment must not divert DNS
 	}

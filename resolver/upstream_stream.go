@@ -3,7 +3,6 @@ package resolver
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"math/rand/v2"
 	"net"
 	"time"
@@ -106,15 +105,6 @@ func tlsDialer(addrs func(ctx context.Context) ([]string, error), cfg *tls.Confi
 		if err != nil {
 			return nil, err
 		}
-		var errs []error
-		for _, a := range list {
-			d := tls.Dialer{Config: cfg}
-			c, err := d.DialContext(ctx, "tcp", a)
-			if err == nil {
-				return c, nil
-			}
-			errs = append(errs, err)
-		}
-		return nil, errors.Join(errs...)
+		return dialFirst(ctx, &tls.Dialer{Config: cfg}, "tcp", list)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amane-dns/amane/bench/fakeupstream"
 	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/miekg/dns"
 )
@@ -20,9 +19,7 @@ import (
 // it on loopback, and checks that the daemon takes it and blocks its
 // mandatory list although [filter] does not name the category.
 func TestAFeedBlocksItsMandatoryListEverywhere(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
+	up := startFakeUpstream(t)
 	key, err := feed.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -39,11 +36,6 @@ func TestAFeedBlocksItsMandatoryListEverywhere(t *testing.T) {
 	web := httptest.NewServer(http.FileServer(http.Dir(out)))
 	defer web.Close()
 
-	up, err := fakeupstream.Start("127.0.0.1:0", fakeupstream.Options{TTL: 3600})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
 	path := filepath.Join(dir, "amane.toml")
 	writeConfig(t, path, "127.0.0.1:0", up.Addr(), fmt.Sprintf(
 		"[filter]\nblock = [\"malware\"]\n[[feed]]\nname = \"emc\"\nurl = %q\npublic_key = %q\n", web.URL+"/", key.Public().String()))

@@ -14,11 +14,15 @@ import (
 	"github.com/amane-dns/amane/policy"
 )
 
-// listsCommand runs `amane lists check [-format F] FILE...`: what each file
-// holds, and what was skipped and why, before a parent trusts a list.
+// listsCommand runs `amane lists check [-format F] FILE...` (what each file
+// holds, and what was skipped and why, before a parent trusts a list) and
+// `amane lists status [-config FILE]` (how the running daemon's lists are).
 func listsCommand(w io.Writer, args []string) error {
+	if len(args) > 0 && args[0] == "status" {
+		return listsStatus(w, args[1:])
+	}
 	if len(args) == 0 || args[0] != "check" {
-		return errors.New("usage: amane lists check [-format FORMAT] FILE...")
+		return errors.New("usage: amane lists check [-format FORMAT] FILE... | amane lists status [-config FILE]")
 	}
 	fl := flag.NewFlagSet("lists check", flag.ContinueOnError)
 	format := fl.String("format", "auto", "list format: auto, hosts, domains, wildcard, adblock, dnsmasq, unbound, rpz, hashed")
@@ -48,6 +52,22 @@ func listsCommand(w io.Writer, args []string) error {
 		return fmt.Errorf("%d of %d files could not be read", failed, fl.NArg())
 	}
 	return nil
+}
+
+func listsStatus(w io.Writer, args []string) error {
+	fl := flag.NewFlagSet("lists status", flag.ContinueOnError)
+	path := fl.String("config", "/etc/amane/amane.toml", "configuration file")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := configs.Load(*path)
+	if err != nil {
+		return err
+	}
+	if cfg.StateDir == "" {
+		return errors.New("state_dir is empty: the daemon keeps no list status")
+	}
+	return blocklist.WriteStatus(w, listsDir(cfg), time.Now())
 }
 
 // explain runs `amane explain [-config FILE] NAME...`: whether each name is

@@ -13,6 +13,8 @@ usage:
   amane serve [-config FILE]     run the resolver (without -config: a local trial on 127.0.0.1:5353)
   amane check-config FILE...     check configuration files and print every problem with its line
   amane lists check FILE...      show what a list file holds: format, names, what was skipped and why
+  amane lists status [-config FILE]
+                                 show each list of the running daemon: names, last update, failures
   amane explain [-config FILE] NAME...
                                  say whether a name is blocked, and by which rule of which list
   amane version                  print the version

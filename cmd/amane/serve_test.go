@@ -92,6 +92,21 @@ func writeConfig(t *testing.T, path, listen, upstream, extra string) {
 	}
 }
 
+// startFakeUpstream starts the bench's fake upstream on loopback for a test
+// that runs the daemon (skipped in -short mode).
+func startFakeUpstream(t *testing.T) *fakeupstream.Server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	up, err := fakeupstream.Start("127.0.0.1:0", fakeupstream.Options{TTL: 3600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(up.Close)
+	return up
+}
+
 // boundAddr reads the UDP address from the "amane is answering" line: the
 // daemon binds port 0 itself, so no other test can take the port between
 // choosing it and binding it.
@@ -105,14 +120,7 @@ func boundAddr(t *testing.T, line string) string {
 }
 
 func TestServeReloadsStopsAndStartsWarm(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	up, err := fakeupstream.Start("127.0.0.1:0", fakeupstream.Options{TTL: 3600})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
+	up := startFakeUpstream(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "amane.toml")
 	writeConfig(t, path, "127.0.0.1:0", up.Addr(), "")
@@ -184,14 +192,7 @@ func TestCheckConfig(t *testing.T) {
 }
 
 func TestServeBlocksListedNamesAndFollowsTheListFile(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	up, err := fakeupstream.Start("127.0.0.1:0", fakeupstream.Options{TTL: 3600})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
+	up := startFakeUpstream(t)
 	dir := t.TempDir()
 	list := filepath.Join(dir, "games.txt")
 	os.WriteFile(list, []byte("game.example\n"), 0o600)
