@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime/debug"
 	"slices"
 	"sync"
 
@@ -67,9 +68,10 @@ func (a *appliance) startLists() {
 	a.stopLists = cancel
 	set, err := a.sources.Start(ctx, func(set *blocklist.Set) {
 		a.mu.Lock()
-		defer a.mu.Unlock()
 		a.set = set
 		a.publishLocked()
+		a.mu.Unlock()
+		debug.FreeOSMemory()
 	})
 	if err != nil {
 		a.log.Error("lists not compiled; the filter applies with the lists compiled before, if any", "err", err)
@@ -78,6 +80,9 @@ func (a *appliance) startLists() {
 	}
 	a.set = set
 	a.publishLocked() // before the log line: what it says is then true
+	// Compiling needs about twice the Set's size for a moment; give that
+	// back to the system now rather than over minutes: a router has little.
+	debug.FreeOSMemory()
 	a.log.Info("lists loaded", "lists", len(a.cfg.Lists)+len(fromFeeds), "names", set.Len())
 }
 
