@@ -75,7 +75,7 @@ func (s *Set) hits(suffix []byte, self bool) []Hit {
 
 // String says it in one paragraph, for people:
 //
-//	www.example.com: blocked (ads) by example.com in list "hagezi-light" line 120
+//	www.example.com: listed as ads, by example.com in list "hagezi-light" line 120
 func (e Explanation) String() string {
 	var b strings.Builder
 	switch m := e.Match; {
@@ -84,7 +84,7 @@ func (e Explanation) String() string {
 	case m.Exception:
 		fmt.Fprintf(&b, "%s: allowed by an exception", e.Name)
 	default:
-		fmt.Fprintf(&b, "%s: blocked (%s)", e.Name, m.Categories)
+		fmt.Fprintf(&b, "%s: listed as %s", e.Name, m.Categories)
 	}
 	if m := e.Match; m.Allowed != 0 {
 		fmt.Fprintf(&b, "; the exception lifts %s", m.Allowed)

@@ -124,7 +124,7 @@ func TestExplainNamesTheRules(t *testing.T) {
 		}
 	}
 	text := e.String()
-	for _, part := range []string{"blocked (ads)", `list "ads" (ads) line 3`, "allows its subdomains"} {
+	for _, part := range []string{"listed as ads", `list "ads" (ads) line 3`, "allows its subdomains"} {
 		if !strings.Contains(text, part) {
 			t.Errorf("Explain text lacks %q:\n%s", part, text)
 		}

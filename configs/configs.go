@@ -38,9 +38,17 @@ type File struct {
 	Upstream resolver.UpstreamConfig  `toml:"upstream"`
 	Cache    resolver.CacheConfig     `toml:"cache"`
 	Local    resolver.LocalConfig     `toml:"local"`
-	Filter   policy.FilterConfig      `toml:"filter"`
 	Lists    []blocklist.SourceConfig `toml:"list"`
 	Feeds    []feed.Config            `toml:"feed"`
+
+	// The policy: see package policy.
+	Timezone    string                 `toml:"timezone"`
+	AlwaysAllow []string               `toml:"always_allow"`
+	Filter      policy.FilterConfig    `toml:"filter"`
+	Profiles    []policy.ProfileConfig `toml:"profile"`
+	Devices     []policy.DeviceConfig  `toml:"device"`
+	Networks    []policy.NetworkConfig `toml:"network"`
+	Identify    policy.IdentifyConfig  `toml:"identify"`
 
 	// Path is the file this was read from ("" for the embedded default).
 	Path string `toml:"-"`
@@ -55,6 +63,14 @@ type LogConfig struct {
 // Resolver returns the resolver's part of the file.
 func (f *File) Resolver() resolver.Config {
 	return resolver.Config{Server: f.Server, Upstream: f.Upstream, Cache: f.Cache, Local: f.Local}
+}
+
+// Policy returns the policy's part of the file.
+func (f *File) Policy() policy.Config {
+	return policy.Config{
+		Timezone: f.Timezone, AlwaysAllow: f.AlwaysAllow, Filter: f.Filter,
+		Profiles: f.Profiles, Devices: f.Devices, Networks: f.Networks, Identify: f.Identify,
+	}
 }
 
 // Defaults returns the configuration that a file's keys override.
@@ -236,7 +252,8 @@ func (f *File) validate() error {
 		errs = append(errs, fielderr.New("log.format", "%q is not text or json", f.Log.Format))
 	}
 	r := f.Resolver()
-	errs = append(errs, r.Validate(), f.Filter.Validate(), blocklist.ValidateSources(f.Lists))
+	pc := f.Policy()
+	errs = append(errs, r.Validate(), pc.Validate(), blocklist.ValidateSources(f.Lists))
 	for i, fc := range f.Feeds {
 		for _, err := range flatten(fc.Validate()) {
 			var fe interface{ Field() string }

@@ -1,8 +1,10 @@
-// Package policy decides, for one device and one name at one moment, whether
-// the name is answered or blocked. It owns the default filter ([filter]:
-// the categories blocked for every device) and the immutable snapshot the
-// resolver reads once per query; devices, profiles, schedules, budgets,
-// pause and safe search build on the same decision point.
+// Package policy decides, for one device and one name at one moment,
+// whether the name is answered or blocked. It owns the profiles (presets,
+// blocked categories, a profile's own allowed and denied names, weekly
+// schedules), which device or network gets which profile, the default
+// filter for everyone else, and the immutable snapshot the resolver reads
+// once per query. Daily budgets, pause and safe search build on the same
+// decision point.
 //
 // It works on lower-case names without a trailing dot, netip.Addr and
 // time.Time, and never imports a DNS wire library.
@@ -17,8 +19,8 @@ import (
 
 // Client is what the resolver knows about who is asking.
 type Client struct {
-	Addr   netip.Addr
-	MAC    [6]byte // carried in EDNS option 65001 by a trusted forwarder
+	Addr   netip.Addr // unmapped
+	MAC    [6]byte    // carried in EDNS option 65001 by a forwarder
 	HasMAC bool
 }
 
@@ -31,10 +33,22 @@ const (
 	Block               // answer with the snapshot's BlockAnswer
 )
 
+// Why says what blocked a name, for the answer's Extended DNS Error text
+// and for explanations.
+type Why uint8
+
+// The reasons.
+const (
+	ByCategory Why = iota // a list of a blocked category
+	ByDeny                // the profile's own deny list
+	BySchedule            // a schedule blocking everything (bedtime, exam)
+)
+
 // Decision is the outcome of Decide. It is a small value: the hot path
 // copies it and never allocates for it.
 type Decision struct {
 	Action Action
+	Why    Why
 	// Categories are the categories that blocked the name.
 	Categories blocklist.Categories
 	// Mandatory is set when a mandatory category (abuse, or one a helpline
@@ -43,26 +57,30 @@ type Decision struct {
 	// Rule is the most specific list rule that matched, for explanations.
 	Rule blocklist.RuleRef
 	// TTLCap, when not zero, caps the TTL of the answer: the decision may
-	// change then (a schedule boundary, a budget running out).
+	// change then (a schedule boundary), so no device may cache it longer.
 	TTLCap time.Duration
 }
 
 // Snapshot is one immutable, compiled policy. The resolver loads it with a
 // single atomic read per query; a reload builds a new one and swaps it.
 type Snapshot struct {
-	set       *blocklist.Set       // never nil
-	block     blocklist.Categories // blocked for every device
-	mandatory blocklist.Categories // blocked even where a list makes an exception
-	answer    BlockAnswer
+	set         *blocklist.Set       // never nil
+	mandatory   blocklist.Categories // blocked even where a list or profile allows
+	alwaysAllow nameSet              // never blocked: the helpline's own domains
+	loc         *time.Location
+	id          identity
+	answer      BlockAnswer
 }
 
 // alwaysMandatory are blocked whatever any configuration says (DESIGN.md:
 // child sexual abuse material is never a family's choice).
 var alwaysMandatory = blocklist.CategoriesOf(blocklist.Abuse)
 
-// NewSnapshot compiles the filter over set (nil: no lists). mandatory adds
-// the categories that helpline feeds mark mandatory.
-func NewSnapshot(cfg FilterConfig, set *blocklist.Set, mandatory blocklist.Categories) (*Snapshot, error) {
+// NewSnapshot compiles cfg over set (nil: no lists). mandatory adds the
+// categories helpline feeds mark mandatory; alwaysAllow are names never
+// blocked, not by categories, schedules or anything else (the helpline's
+// own domains: a child must always be able to reach it).
+func NewSnapshot(cfg Config, set *blocklist.Set, mandatory blocklist.Categories, alwaysAllow []string) (*Snapshot, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -72,15 +90,31 @@ func NewSnapshot(cfg FilterConfig, set *blocklist.Set, mandatory blocklist.Categ
 			return nil, err
 		}
 	}
-	block, _ := blocklist.ParseCategories(joinCategories(cfg.Block))
-	s := &Snapshot{set: set, block: block, mandatory: mandatory | alwaysMandatory, answer: cfg.answer()}
-	return s, nil
+	loc := time.Local
+	if cfg.Timezone != "" {
+		loc, _ = time.LoadLocation(cfg.Timezone)
+	}
+	profiles := map[string]*profile{}
+	def, err := compileProfile(ProfileConfig{Name: "default", Block: cfg.Filter.Block})
+	if err != nil {
+		return nil, err
+	}
+	profiles["default"] = def
+	for _, pc := range cfg.Profiles {
+		if profiles[pc.Name], err = compileProfile(pc); err != nil {
+			return nil, err
+		}
+	}
+	return &Snapshot{
+		set: set, mandatory: mandatory | alwaysMandatory, alwaysAllow: newNameSet(append(alwaysAllow, cfg.AlwaysAllow...)),
+		loc: loc, id: compileIdentity(&cfg, profiles), answer: cfg.Filter.answer(),
+	}, nil
 }
 
-// Allowing returns the policy that allows everything: what amane does
-// before any list or filter is configured, and in tests.
+// Allowing returns the policy that allows everything but the mandatory
+// categories: what amane does before any configuration, and in tests.
 func Allowing() *Snapshot {
-	s, err := NewSnapshot(FilterConfig{BlockMode: "nxdomain", BlockTTL: time.Minute}, nil, 0)
+	s, err := NewSnapshot(Config{Filter: FilterConfig{BlockMode: "nxdomain", BlockTTL: time.Minute}}, nil, 0, nil)
 	if err != nil {
 		panic(err)
 	}
@@ -93,16 +127,47 @@ func (s *Snapshot) Set() *blocklist.Set { return s.set }
 // BlockAnswer says how blocked names are answered.
 func (s *Snapshot) BlockAnswer() BlockAnswer { return s.answer }
 
+// ProfileName returns the name of the profile c gets ("default" for the
+// [filter]), for explanations.
+func (s *Snapshot) ProfileName(c Client) string { return s.id.profileOf(c).name }
+
 // Decide returns what to do with a query for name (lower case, no trailing
 // dot) of type qtype from c at now. name is only valid during the call: the
 // hot path passes a view of a reused buffer, so Decide must not keep it.
+//
+// The order: the always-allowed names; the profile's own deny list; the
+// mandatory categories, which nothing lifts; the profile's own allow list;
+// a schedule blocking everything; then the categories the profile and the
+// schedule in force block.
 func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) Decision {
-	m := s.set.Lookup(name)
-	// A list's exception may lift a category the filter blocks, but never a
-	// mandatory one.
-	cats := m.Categories&(s.block|s.mandatory) | m.Allowed&s.mandatory
-	if cats == 0 {
+	if s.alwaysAllow.has(name) {
 		return Decision{Action: Allow}
 	}
-	return Decision{Action: Block, Categories: cats, Mandatory: cats&s.mandatory != 0, Rule: m.Rule}
+	p := s.id.profileOf(c)
+	all, schedCats, next := p.schedule.at(now.In(s.loc))
+	d := Decision{Action: Block, TTLCap: next}
+	if p.deny.has(name) {
+		d.Why = ByDeny
+		return d
+	}
+	m := s.set.Lookup(name)
+	d.Rule = m.Rule
+	// A list's exception or a profile's allow may lift a blocked category,
+	// never a mandatory one.
+	if cats := (m.Categories | m.Allowed) & s.mandatory; cats != 0 {
+		d.Categories, d.Mandatory = cats, true
+		return d
+	}
+	switch {
+	case p.allow.has(name):
+		return Decision{Action: Allow, TTLCap: next}
+	case all:
+		d.Why = BySchedule
+		return d
+	}
+	if cats := m.Categories & (p.block | schedCats); cats != 0 {
+		d.Categories = cats
+		return d
+	}
+	return Decision{Action: Allow, TTLCap: next}
 }

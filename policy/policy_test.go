@@ -62,7 +62,7 @@ func TestDecide(t *testing.T) {
 		blocklist.Ads:     "||ads.example^\n@@||ok.ads.example^\n",
 		blocklist.Abuse:   "abuse.example\n",
 	})
-	p, err := NewSnapshot(FilterConfig{Block: []string{"malware", "ads"}, BlockMode: "nxdomain", BlockTTL: time.Minute}, s, 0)
+	p, err := NewSnapshot(Config{Filter: FilterConfig{Block: []string{"malware", "ads"}, BlockMode: "nxdomain", BlockTTL: time.Minute}}, s, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,21 +87,49 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-func BenchmarkDecide(b *testing.B) {
+// realisticPolicy is the benchmark's household-and-school mix: 5 profiles
+// with schedules, 20 devices, two networks, over a set of 100k names.
+func realisticPolicy(b testing.TB) *Snapshot {
 	var sb strings.Builder
 	for i := range 100_000 {
 		fmt.Fprintf(&sb, "host%d.site%d.example\n", i, i%977)
 	}
-	p, err := NewSnapshot(DefaultFilterConfig(), set(b, map[blocklist.Category]string{blocklist.Malware: sb.String()}), 0)
+	cfg := Config{Timezone: "Africa/Casablanca", Filter: DefaultFilterConfig()}
+	bed := ScheduleConfig{Days: []string{"sun", "mon", "tue", "wed", "thu"}, From: "21:00", To: "07:00", Block: CategorySpec{All: true}}
+	school := ScheduleConfig{Days: []string{"weekdays"}, From: "08:00", To: "16:30", Block: CategorySpec{Categories: []string{"games", "social"}}}
+	for i, preset := range []string{"under-9", "9-12", "13-17", "adult", "school-lab"} {
+		cfg.Profiles = append(cfg.Profiles, ProfileConfig{Name: fmt.Sprintf("p%d", i), Preset: preset,
+			Allow: []string{"khanacademy.org"}, Deny: []string{"example-game.com"}, Schedules: []ScheduleConfig{bed, school}})
+	}
+	for i := range 20 {
+		cfg.Devices = append(cfg.Devices, DeviceConfig{Name: fmt.Sprintf("d%d", i), IP: netip.AddrFrom4([4]byte{192, 168, 1, byte(10 + i)}), Profile: fmt.Sprintf("p%d", i%5)})
+	}
+	cfg.Networks = []NetworkConfig{{CIDR: netip.MustParsePrefix("10.10.3.0/24"), Profile: "p4"}, {CIDR: netip.MustParsePrefix("10.10.0.0/16"), Profile: "p3"}}
+	p, err := NewSnapshot(cfg, set(b, map[blocklist.Category]string{blocklist.Malware: sb.String()}), 0, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
+	return p
+}
+
+func BenchmarkDecide(b *testing.B) {
+	p := realisticPolicy(b)
 	names := []string{"www.host5.site5.example", "a.b.c.d.example", "cdn.static.news.example.org", "host77.site77.example"}
+	clients := []Client{{Addr: netip.MustParseAddr("192.168.1.12")}, {Addr: netip.MustParseAddr("10.10.3.7")}, {Addr: netip.MustParseAddr("192.168.1.99")}}
 	now := time.Now()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		p.Decide(Client{}, names[i%len(names)], 1, now)
+		p.Decide(clients[i%len(clients)], names[i%len(names)], 1, now)
 		i++
+	}
+}
+
+func TestDecideAllocatesNothing(t *testing.T) {
+	p := realisticPolicy(t)
+	c := Client{Addr: netip.MustParseAddr("192.168.1.12")}
+	now := time.Now()
+	if n := testing.AllocsPerRun(1000, func() { p.Decide(c, "www.host5.site5.example", 1, now) }); n != 0 {
+		t.Fatalf("Decide allocates %.1f times; the budget is 0", n)
 	}
 }

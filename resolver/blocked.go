@@ -88,7 +88,8 @@ func appendAddr(dst []byte, a netip.Addr) []byte {
 }
 
 // appendBlockOPT appends the OPT record of a blocked answer (appendRcode
-// already counted it in ARCOUNT): EDE 15 or 17, "blocked: CATEGORY,...".
+// already counted it in ARCOUNT): EDE 15 or 17, and a text saying why:
+// "blocked: CATEGORY,...", "blocked: schedule", "blocked: denied for this profile".
 func (q *query) appendBlockOPT(dst []byte, d policy.Decision) []byte {
 	code := uint16(edeFiltered)
 	if d.Mandatory {
@@ -104,8 +105,15 @@ func (q *query) appendBlockOPT(dst []byte, d policy.Decision) []byte {
 	dst = append(dst, 0, 0, 0, 15, 0, 0) // RDLENGTH, option 15, option length (filled below)
 	optStart := len(dst)
 	dst = binary.BigEndian.AppendUint16(dst, code)
-	dst = append(dst, "blocked: "...)
-	dst = appendCategories(dst, d.Categories)
+	switch {
+	case d.Why == policy.ByDeny:
+		dst = append(dst, "blocked: denied for this profile"...)
+	case d.Why == policy.BySchedule:
+		dst = append(dst, "blocked: schedule"...)
+	default:
+		dst = append(dst, "blocked: "...)
+		dst = appendCategories(dst, d.Categories)
+	}
 	binary.BigEndian.PutUint16(dst[optStart-2:], uint16(len(dst)-optStart))
 	binary.BigEndian.PutUint16(dst[rdlenAt:], uint16(len(dst)-rdlenAt-2))
 	return dst

@@ -40,7 +40,7 @@ func filterPolicy(t *testing.T, mode string, addrs []string, set *blocklist.Set,
 	for _, a := range addrs {
 		cfg.BlockAddress = append(cfg.BlockAddress, netip.MustParseAddr(a))
 	}
-	p, err := policy.NewSnapshot(cfg, set, 0)
+	p, err := policy.NewSnapshot(policy.Config{Filter: cfg}, set, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func (a *appliance) startLists() {
 // publishLocked compiles the policy from the filter in force and the
 // current lists, and swaps it in.
 func (a *appliance) publishLocked() {
-	pol, err := policy.NewSnapshot(a.cfg.Filter, a.set, a.mandatory)
+	pol, err := policy.NewSnapshot(a.cfg.Policy(), a.set, a.mandatory, feedDomains(a.cfg, a.feeds))
 	if err != nil { // the filter was validated with the file; this is a bug
 		a.log.Error("policy not compiled; the previous one stays", "err", err)
 		return

@@ -104,3 +104,15 @@ func feedSources(cfg *configs.File, feeds map[int]feed.Snapshot) ([]blocklist.So
 	}
 	return srcs, mandatory
 }
+
+// feedDomains are the helpline's own domains, from the feeds' contact
+// details: never blocked, not even at bedtime (DESIGN.md).
+func feedDomains(cfg *configs.File, feeds map[int]feed.Snapshot) []string {
+	var out []string
+	for i := range cfg.Feeds {
+		if snap, ok := feeds[i]; ok && snap.Manifest.Contact != nil {
+			out = append(out, snap.Manifest.Contact.Domains...)
+		}
+	}
+	return out
+}

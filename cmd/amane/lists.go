@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -76,11 +77,20 @@ func listsStatus(w io.Writer, args []string) error {
 func explain(w io.Writer, args []string) error {
 	fl := flag.NewFlagSet("explain", flag.ContinueOnError)
 	path := fl.String("config", "", "configuration file (default: the embedded one)")
+	clientIP := fl.String("client", "", "answer for the device with this address (default: a device without a profile)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
 	if fl.NArg() == 0 {
-		return errors.New("usage: amane explain [-config FILE] NAME...")
+		return errors.New("usage: amane explain [-config FILE] [-client IP] NAME...")
+	}
+	var client policy.Client
+	if *clientIP != "" {
+		a, err := netip.ParseAddr(*clientIP)
+		if err != nil {
+			return fmt.Errorf("-client: %w", err)
+		}
+		client.Addr = a.Unmap()
 	}
 	cfg := configs.Default()
 	if *path != "" {
@@ -102,7 +112,7 @@ func explain(w io.Writer, args []string) error {
 			fmt.Fprintf(w, "note: list %q is not loaded: %s\n", st.Name, st.Err)
 		}
 	}
-	pol, err := policy.NewSnapshot(cfg.Filter, set, mandatory)
+	pol, err := policy.NewSnapshot(cfg.Policy(), set, mandatory, feedDomains(cfg, snaps))
 	if err != nil {
 		return err
 	}
@@ -112,12 +122,21 @@ func explain(w io.Writer, args []string) error {
 			fmt.Fprintf(w, "%s: not a name amane would be asked (%v)\n", raw, reason)
 			continue
 		}
-		d := pol.Decide(policy.Client{}, name, 1, time.Now())
+		d := pol.Decide(client, name, 1, time.Now())
 		verdict := "answered"
-		if d.Action == policy.Block {
+		switch {
+		case d.Action == policy.Allow:
+		case d.Why == policy.ByDeny:
+			verdict = "BLOCKED (the profile denies it)"
+		case d.Why == policy.BySchedule:
+			verdict = "BLOCKED (a schedule blocks everything now)"
+		default:
 			verdict = "BLOCKED (" + d.Categories.String() + ")"
 		}
-		fmt.Fprintf(w, "%s: %s for a device under [filter]\n%s\n", name, verdict, set.Explain(name))
+		if d.TTLCap > 0 {
+			verdict += fmt.Sprintf("; the schedule changes in %s", d.TTLCap.Round(time.Minute))
+		}
+		fmt.Fprintf(w, "%s: %s for profile %q\n%s\n", name, verdict, pol.ProfileName(client), set.Explain(name))
 	}
 	return nil
 }

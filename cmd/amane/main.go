@@ -15,8 +15,8 @@ usage:
   amane lists check FILE...      show what a list file holds: format, names, what was skipped and why
   amane lists status [-config FILE]
                                  show each list of the running daemon: names, last update, failures
-  amane explain [-config FILE] NAME...
-                                 say whether a name is blocked, and by which rule of which list
+  amane explain [-config FILE] [-client IP] NAME...
+                                 say whether a name is blocked for a device now, and by which rule
   amane version                  print the version
 `
 

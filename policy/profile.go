@@ -1,0 +1,123 @@
+package policy
+
+import (
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/amane-dns/amane/blocklist"
+)
+
+// profile is a compiled [[profile]] (or the [filter], as "default").
+type profile struct {
+	name     string
+	block    blocklist.Categories
+	allow    nameSet
+	deny     nameSet
+	ageBand  string
+	schedule schedule
+}
+
+// nameSet holds names that match themselves and their subdomains. It is
+// small (a profile's own allow and deny lists), so a map probed with each
+// suffix of the query is enough; the probes slice the name, not copy it.
+type nameSet map[string]struct{}
+
+func newNameSet(names []string) nameSet {
+	if len(names) == 0 {
+		return nil
+	}
+	s := nameSet{}
+	for _, n := range names {
+		if norm, reason := blocklist.Normalize(n); reason == blocklist.ReasonNone {
+			s[norm] = struct{}{}
+		}
+	}
+	return s
+}
+
+func (s nameSet) has(name string) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for {
+		if _, ok := s[name]; ok {
+			return true
+		}
+		i := strings.IndexByte(name, '.')
+		if i < 0 {
+			return false
+		}
+		name = name[i+1:]
+	}
+}
+
+func compileProfile(c ProfileConfig) (*profile, error) {
+	p := &profile{name: c.Name, allow: newNameSet(c.Allow), deny: newNameSet(c.Deny), ageBand: c.AgeBand}
+	base := presets[c.Preset]
+	if p.ageBand == "" {
+		p.ageBand = base.ageBand
+	}
+	add, _ := blocklist.ParseCategories(strings.Join(append(append([]string(nil), base.block...), c.Block...), ","))
+	remove, _ := blocklist.ParseCategories(strings.Join(c.Unblock, ","))
+	p.block = add &^ remove
+	var err error
+	p.schedule, err = compileSchedule(c.Schedules)
+	return p, err
+}
+
+// identity maps a client to its profile, in the order of DESIGN.md: the
+// MAC a trusted forwarder carries, the exact address, the longest network
+// prefix, then the default.
+type identity struct {
+	trusted  map[netip.Addr]bool
+	byMAC    map[[6]byte]*profile
+	byIP     map[netip.Addr]*profile
+	networks []network // longest prefix first
+	fallback *profile
+}
+
+type network struct {
+	prefix  netip.Prefix
+	profile *profile
+}
+
+func compileIdentity(c *Config, profiles map[string]*profile) identity {
+	id := identity{
+		trusted: map[netip.Addr]bool{}, byMAC: map[[6]byte]*profile{}, byIP: map[netip.Addr]*profile{},
+		fallback: profiles["default"],
+	}
+	for _, a := range c.Identify.TrustedForwarders {
+		id.trusted[a.Unmap()] = true
+	}
+	for _, d := range c.Devices {
+		if mac, err := parseMAC(d.MAC); err == nil {
+			id.byMAC[mac] = profiles[d.Profile]
+		}
+		if d.IP.IsValid() {
+			id.byIP[d.IP.Unmap()] = profiles[d.Profile]
+		}
+	}
+	for _, n := range c.Networks {
+		id.networks = append(id.networks, network{n.CIDR.Masked(), profiles[n.Profile]})
+	}
+	sort.SliceStable(id.networks, func(i, j int) bool { return id.networks[i].prefix.Bits() > id.networks[j].prefix.Bits() })
+	return id
+}
+
+func (id *identity) profileOf(c Client) *profile {
+	if c.HasMAC && id.trusted[c.Addr] {
+		if p, ok := id.byMAC[c.MAC]; ok {
+			return p
+		}
+	}
+	if p, ok := id.byIP[c.Addr]; ok {
+		return p
+	}
+	for _, n := range id.networks {
+		if n.prefix.Contains(c.Addr) {
+			return n.profile
+		}
+	}
+	return id.fallback
+}

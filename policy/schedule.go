@@ -1,0 +1,161 @@
+package policy
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	_ "time/tzdata" // a router without zoneinfo must still know when bedtime is
+
+	"github.com/amane-dns/amane/blocklist"
+)
+
+// minutesPerWeek is the length of the weekly cycle schedules repeat on.
+const minutesPerWeek = 7 * 24 * 60
+
+// ScheduleConfig is one [[profile.schedule]]: a weekly window that blocks
+// everything (bedtime, exam mode) or chosen categories (school hours).
+type ScheduleConfig struct {
+	// Days are the days the window starts on: "mon" ... "sun", or
+	// "weekdays", "weekend", "all".
+	Days []string `toml:"days"`
+	// From and To are local times "HH:MM". A window whose To is not after
+	// its From runs overnight, into the next day.
+	From string `toml:"from"`
+	To   string `toml:"to"`
+	// Block is "all" or a list of categories.
+	Block CategorySpec `toml:"block"`
+}
+
+// CategorySpec is "all" or a list of category ids, as TOML writes them.
+type CategorySpec struct {
+	All        bool
+	Categories []string
+}
+
+// UnmarshalTOML reads a string ("all") or an array of strings.
+func (c *CategorySpec) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case string:
+		if v != "all" {
+			return fmt.Errorf("%q: want \"all\" or a list of categories", v)
+		}
+		c.All = true
+	case []any:
+		for _, x := range v {
+			s, ok := x.(string)
+			if !ok {
+				return fmt.Errorf("%v is not a category name", x)
+			}
+			c.Categories = append(c.Categories, s)
+		}
+	default:
+		return fmt.Errorf("want \"all\" or a list of categories, not %T", v)
+	}
+	return nil
+}
+
+var dayIndex = map[string][]time.Weekday{
+	"sun": {time.Sunday}, "mon": {time.Monday}, "tue": {time.Tuesday}, "wed": {time.Wednesday},
+	"thu": {time.Thursday}, "fri": {time.Friday}, "sat": {time.Saturday},
+	"weekdays": {time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday},
+	"weekend":  {time.Saturday, time.Sunday},
+	"all":      {time.Sunday, time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday},
+}
+
+func parseClock(s string) (int, error) {
+	var h, m int
+	if len(s) != 5 || s[2] != ':' {
+		return 0, fmt.Errorf("%q is not HH:MM", s)
+	}
+	if _, err := fmt.Sscanf(s, "%d:%d", &h, &m); err != nil || h > 24 || m > 59 || (h == 24 && m != 0) {
+		return 0, fmt.Errorf("%q is not a time of day (00:00 to 24:00)", s)
+	}
+	return h*60 + m, nil
+}
+
+// span is one stretch of the week, in minutes since Sunday 00:00 local time.
+type span struct {
+	from, to int // to may exceed minutesPerWeek: the span wraps into next week
+	all      bool
+	cats     blocklist.Categories
+}
+
+// schedule is a profile's compiled windows: spans of the week, and the
+// sorted minutes at which any of them starts or ends.
+type schedule struct {
+	spans      []span
+	boundaries []int // sorted, unique, each < minutesPerWeek
+}
+
+func compileSchedule(cfgs []ScheduleConfig) (schedule, error) {
+	var s schedule
+	seen := map[int]bool{}
+	for _, c := range cfgs {
+		from, err := parseClock(c.From)
+		if err != nil {
+			return s, err
+		}
+		to, err := parseClock(c.To)
+		if err != nil {
+			return s, err
+		}
+		if to <= from {
+			to += 24 * 60 // overnight
+		}
+		cats, _ := blocklist.ParseCategories(strings.Join(c.Block.Categories, ","))
+		for _, d := range c.Days {
+			for _, wd := range dayIndex[strings.ToLower(d)] {
+				start := int(wd) * 24 * 60
+				s.spans = append(s.spans, span{from: start + from, to: start + to, all: c.Block.All, cats: cats})
+				for _, b := range []int{start + from, (start + to) % minutesPerWeek} {
+					if !seen[b] {
+						seen[b] = true
+						s.boundaries = append(s.boundaries, b)
+					}
+				}
+			}
+		}
+	}
+	sort.Ints(s.boundaries)
+	return s, nil
+}
+
+// weekMinute is t's minute of the week in loc, Sunday 00:00 being 0.
+func weekMinute(lt time.Time) int {
+	return int(lt.Weekday())*24*60 + lt.Hour()*60 + lt.Minute()
+}
+
+// at returns what the schedule blocks at local time lt, and how long until
+// that may change (the next boundary of any window, 0 with no windows).
+func (s *schedule) at(lt time.Time) (all bool, cats blocklist.Categories, next time.Duration) {
+	if len(s.spans) == 0 {
+		return false, 0, 0
+	}
+	m := weekMinute(lt)
+	for _, sp := range s.spans {
+		if (m >= sp.from && m < sp.to) || (m+minutesPerWeek >= sp.from && m+minutesPerWeek < sp.to) {
+			all = all || sp.all
+			cats |= sp.cats
+		}
+	}
+	return all, cats, s.untilNext(lt, m)
+}
+
+// untilNext is the real time from lt to the next boundary after minute m.
+// The boundary is placed on the calendar in lt's location, so a daylight
+// saving change (or Morocco's Ramadan change) between now and then is
+// counted in hours as they will pass, not as the clock shows them.
+func (s *schedule) untilNext(lt time.Time, m int) time.Duration {
+	i := sort.SearchInts(s.boundaries, m+1)
+	b := 0
+	if i < len(s.boundaries) {
+		b = s.boundaries[i] - m
+	} else {
+		b = s.boundaries[0] + minutesPerWeek - m
+	}
+	day := lt.Day() + (lt.Hour()*60+lt.Minute()+b)/(24*60)
+	min := (lt.Hour()*60 + lt.Minute() + b) % (24 * 60)
+	at := time.Date(lt.Year(), lt.Month(), day, min/60, min%60, 0, 0, lt.Location())
+	return max(at.Sub(lt), time.Second)
+}
