@@ -27,12 +27,16 @@ type FilterConfig struct {
 	// BlockTTL is the TTL of blocked answers: short, so that unblocking a
 	// name takes effect soon on every device.
 	BlockTTL time.Duration `toml:"block_ttl"`
+	// BypassDefences answers NXDOMAIN to the names by which browsers and
+	// phones switch to their own encrypted resolvers behind amane's back:
+	// Firefox's canary, iCloud Private Relay, DDR (RFC 9462).
+	BypassDefences bool `toml:"bypass_defences"`
 }
 
-// DefaultFilterConfig blocks what no household or school wants: abuse,
-// malware and phishing, answered NXDOMAIN.
+// DefaultFilterConfig blocks what no household or school wants (abuse,
+// malware and phishing, answered NXDOMAIN), with the bypass defences on.
 func DefaultFilterConfig() FilterConfig {
-	return FilterConfig{Block: []string{"abuse", "malware", "phishing"}, BlockMode: "nxdomain", BlockTTL: time.Minute}
+	return FilterConfig{Block: []string{"abuse", "malware", "phishing"}, BlockMode: "nxdomain", BlockTTL: time.Minute, BypassDefences: true}
 }
 
 // Validate returns every problem, each naming its key.

@@ -42,7 +42,17 @@ const (
 	ByCategory Why = iota // a list of a blocked category
 	ByDeny                // the profile's own deny list
 	BySchedule            // a schedule blocking everything (bedtime, exam)
+	ByBypass              // a name that turns on a device's own encrypted DNS
 )
+
+// bypassNames are the names by which devices decide to go around the
+// local resolver. Each must get NXDOMAIN, whatever the block mode: an
+// address, even 0.0.0.0, reads to Firefox as "DoH is allowed here".
+var bypassNames = []string{
+	"use-application-dns.net",               // Firefox's canary domain
+	"mask.icloud.com", "mask-h2.icloud.com", // iCloud Private Relay
+	"resolver.arpa", // DDR: _dns.resolver.arpa (RFC 9462)
+}
 
 // Decision is the outcome of Decide. It is a small value: the hot path
 // copies it and never allocates for it.
@@ -67,6 +77,7 @@ type Snapshot struct {
 	set         *blocklist.Set       // never nil
 	mandatory   blocklist.Categories // blocked even where a list or profile allows
 	alwaysAllow nameSet              // never blocked: the helpline's own domains
+	bypass      nameSet              // nil when the bypass defences are off
 	loc         *time.Location
 	id          identity
 	answer      BlockAnswer
@@ -105,10 +116,14 @@ func NewSnapshot(cfg Config, set *blocklist.Set, mandatory blocklist.Categories,
 			return nil, err
 		}
 	}
-	return &Snapshot{
+	snap := &Snapshot{
 		set: set, mandatory: mandatory | alwaysMandatory, alwaysAllow: newNameSet(append(alwaysAllow, cfg.AlwaysAllow...)),
 		loc: loc, id: compileIdentity(&cfg, profiles), answer: cfg.Filter.answer(),
-	}, nil
+	}
+	if cfg.Filter.BypassDefences {
+		snap.bypass = newNameSet(bypassNames)
+	}
+	return snap, nil
 }
 
 // Allowing returns the policy that allows everything but the mandatory
@@ -135,13 +150,17 @@ func (s *Snapshot) ProfileName(c Client) string { return s.id.profileOf(c).name 
 // dot) of type qtype from c at now. name is only valid during the call: the
 // hot path passes a view of a reused buffer, so Decide must not keep it.
 //
-// The order: the always-allowed names; the profile's own deny list; the
+// The order: the always-allowed names; the bypass defences; the profile's
+// own deny list; the
 // mandatory categories, which nothing lifts; the profile's own allow list;
 // a schedule blocking everything; then the categories the profile and the
 // schedule in force block.
 func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) Decision {
 	if s.alwaysAllow.has(name) {
 		return Decision{Action: Allow}
+	}
+	if s.bypass.has(name) {
+		return Decision{Action: Block, Why: ByBypass}
 	}
 	p := s.id.profileOf(c)
 	all, schedCats, next := p.schedule.at(now.In(s.loc))

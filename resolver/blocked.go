@@ -29,6 +29,9 @@ var blockedSOA = []byte("\x05amane\x07invalid\x00\x0ahostmaster\x05amane\x07inva
 // an SOA whose minimum is the block TTL; an OPT with Extended DNS Error 15
 // or 17 whose text names the categories, when the client sent EDNS.
 func (q *query) appendBlocked(dst []byte, a policy.BlockAnswer, d policy.Decision) []byte {
+	if d.Why == policy.ByBypass {
+		a.Mode = policy.BlockNXDomain // an address would read as "go ahead" (see policy.bypassNames)
+	}
 	var addr netip.Addr
 	switch {
 	case a.Mode == policy.BlockNXDomain:
@@ -110,6 +113,8 @@ func (q *query) appendBlockOPT(dst []byte, d policy.Decision) []byte {
 		dst = append(dst, "blocked: denied for this profile"...)
 	case d.Why == policy.BySchedule:
 		dst = append(dst, "blocked: schedule"...)
+	case d.Why == policy.ByBypass:
+		dst = append(dst, "blocked: bypass of the filter"...)
 	default:
 		dst = append(dst, "blocked: "...)
 		dst = appendCategories(dst, d.Categories)

@@ -124,6 +124,27 @@ func TestBlockedAnswers(t *testing.T) {
 	})
 }
 
+func TestBypassDefencesAnswerNXDOMAINInEveryMode(t *testing.T) {
+	h := newTestHandler(t, testConfig("127.0.0.1:9"), nil)
+	cfg := policy.DefaultFilterConfig()
+	cfg.BlockMode, cfg.BlockAddress = "null", nil
+	p, err := policy.NewSnapshot(policy.Config{Filter: cfg}, nil, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.SetPolicy(p)
+	for _, q := range []struct {
+		name  string
+		qtype uint16
+	}{{"use-application-dns.net", dns.TypeA}, {"mask.icloud.com", dns.TypeAAAA}, {"_dns.resolver.arpa", dns.TypeSVCB}} {
+		t.Run(q.name, func(t *testing.T) {
+			if r := ask(t, h, newQuery(q.name, q.qtype)); r.Rcode != dns.RcodeNameError || len(r.Answer) != 0 {
+				t.Fatalf("reply %v", r)
+			}
+		})
+	}
+}
+
 func TestAnExceptionCannotLiftAMandatoryCategory(t *testing.T) {
 	set := testSet(t, "abuse: abuse.example", "ads: @@||abuse.example^")
 	p := filterPolicy(t, "nxdomain", nil, set)
