@@ -44,13 +44,17 @@ func stateOrTemp(cfg *configs.File) string {
 	if cfg.StateDir != "" {
 		return cfg.StateDir
 	}
+	return runTempDir()
+}
+
+// runTempDir is made once per run, the first time it is needed.
+var runTempDir = sync.OnceValue(func() string {
 	dir, err := os.MkdirTemp("", "amane-state")
 	if err != nil {
 		return os.TempDir()
 	}
-	cfg.StateDir = dir // keep using the same one for the rest of the run
 	return dir
-}
+})
 
 // startLists compiles the configured lists from disk (no network: a cold
 // boot filters at once with the last good copies), publishes them, and
@@ -118,10 +122,10 @@ func (a *appliance) reload(path string) {
 	if !slices.Equal(next.Server.Listen, running.Server.Listen) {
 		a.log.Warn("server.listen changed: it takes effect at the next restart", "running", running.Server.Listen, "file", next.Server.Listen)
 	}
-	if next.StateDir != running.StateDir && running.Path != "" {
+	if next.StateDir != running.StateDir {
 		a.log.Warn("state_dir changed: it takes effect at the next restart")
+		next.StateDir = running.StateDir
 	}
-	next.StateDir = running.StateDir
 	if !reflect.DeepEqual(next.Feeds, running.Feeds) {
 		a.log.Warn("[[feed]] changed: it takes effect at the next restart")
 	}
