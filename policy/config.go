@@ -46,8 +46,12 @@ type ProfileConfig struct {
 	Allow []string `toml:"allow"`
 	Deny  []string `toml:"deny"`
 	// AgeBand overrides the preset's ("under-9", "9-12", "13-17", "adult").
-	AgeBand   string           `toml:"age_band"`
-	Schedules []ScheduleConfig `toml:"schedule"`
+	AgeBand string `toml:"age_band"`
+	// SafeSearch forces the search engines' safe modes: true (every engine,
+	// YouTube strict) or a list such as ["google", "youtube-moderate"].
+	// Presets for children turn it on; false turns it off.
+	SafeSearch *SafeSearchSpec  `toml:"safe_search"`
+	Schedules  []ScheduleConfig `toml:"schedule"`
 }
 
 // DeviceConfig is one [[device]]: a named device and its profile, known by

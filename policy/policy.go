@@ -29,8 +29,9 @@ type Action uint8
 
 // The actions.
 const (
-	Allow Action = iota // resolve normally
-	Block               // answer with the snapshot's BlockAnswer
+	Allow   Action = iota // resolve normally
+	Block                 // answer with the snapshot's BlockAnswer
+	Rewrite               // answer with a CNAME to Target and Target's records
 )
 
 // Why says what blocked a name, for the answer's Extended DNS Error text
@@ -69,6 +70,9 @@ type Decision struct {
 	// TTLCap, when not zero, caps the TTL of the answer: the decision may
 	// change then (a schedule boundary), so no device may cache it longer.
 	TTLCap time.Duration
+	// Target is the name a Rewrite answers with: a search engine's safe
+	// host (a constant; no allocation).
+	Target string
 }
 
 // Snapshot is one immutable, compiled policy. The resolver loads it with a
@@ -153,8 +157,8 @@ func (s *Snapshot) ProfileName(c Client) string { return s.id.profileOf(c).name 
 // The order: the always-allowed names; the bypass defences; the profile's
 // own deny list; the
 // mandatory categories, which nothing lifts; the profile's own allow list;
-// a schedule blocking everything; then the categories the profile and the
-// schedule in force block.
+// a schedule blocking everything; the categories the profile and the
+// schedule in force block; then safe search, which rewrites what is allowed.
 func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) Decision {
 	if s.alwaysAllow.has(name) {
 		return Decision{Action: Allow}
@@ -177,16 +181,17 @@ func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) De
 		d.Categories, d.Mandatory = cats, true
 		return d
 	}
-	switch {
-	case p.allow.has(name):
-		return Decision{Action: Allow, TTLCap: next}
-	case all:
+	allowed := p.allow.has(name)
+	if all && !allowed {
 		d.Why = BySchedule
 		return d
 	}
-	if cats := m.Categories & (p.block | schedCats); cats != 0 {
+	if cats := m.Categories & (p.block | schedCats); cats != 0 && !allowed {
 		d.Categories = cats
 		return d
+	}
+	if target := safeTarget(name, p.safe); target != "" {
+		return Decision{Action: Rewrite, Target: target, TTLCap: next}
 	}
 	return Decision{Action: Allow, TTLCap: next}
 }

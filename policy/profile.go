@@ -15,6 +15,7 @@ type profile struct {
 	allow    nameSet
 	deny     nameSet
 	ageBand  string
+	safe     uint16 // search engines forced into their safe mode
 	schedule schedule
 }
 
@@ -61,6 +62,12 @@ func compileProfile(c ProfileConfig) (*profile, error) {
 	add, _ := blocklist.ParseCategories(strings.Join(append(append([]string(nil), base.block...), c.Block...), ","))
 	remove, _ := blocklist.ParseCategories(strings.Join(c.Unblock, ","))
 	p.block = add &^ remove
+	if base.ageBand != "" && base.ageBand != "adult" || c.Preset == "school-lab" {
+		p.safe = engAll // every child's preset and a school lab force safe search
+	}
+	if c.SafeSearch != nil {
+		p.safe = c.SafeSearch.engines
+	}
 	var err error
 	p.schedule, err = compileSchedule(c.Schedules)
 	return p, err

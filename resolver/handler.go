@@ -161,9 +161,12 @@ func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
 	pol := h.policy.Load()
 	q.pol = pol
 	q.decision = pol.Decide(q.client, q.name, q.req.qtype, now)
-	if q.decision.Action == policy.Block {
+	switch q.decision.Action {
+	case policy.Block:
 		h.Stats.Blocked.Add(1)
 		return q.appendBlocked(dst, pol.BlockAnswer(), q.decision), true
+	case policy.Rewrite: // safe search: resolved as the target name, on the slow path
+		return h.admitMiss(q, dst)
 	}
 
 	// Local names never reach a public upstream.
@@ -193,7 +196,13 @@ func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
 		}
 	}
 	h.Stats.CacheMisses.Add(1)
-	if h.inflight.Add(1) > int64(s.cfg.Server.MaxConcurrent) {
+	return h.admitMiss(q, dst)
+}
+
+// admitMiss lets a query wait for an upstream, unless too many already do:
+// then it is refused, rather than queued without end.
+func (h *Handler) admitMiss(q *query, dst []byte) ([]byte, bool) {
+	if h.inflight.Add(1) > int64(q.set.cfg.Server.MaxConcurrent) {
 		h.inflight.Add(-1)
 		h.Stats.Refused.Add(1)
 		return q.appendRcode(dst, dns.RcodeRefused, 0), true
@@ -207,6 +216,9 @@ func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
 // when there is none.
 func (h *Handler) resolve(q *query, dst []byte) []byte {
 	defer h.inflight.Add(-1)
+	if q.decision.Action == policy.Rewrite {
+		return h.resolveRewrite(q, dst)
+	}
 	e, err := h.lookup(q)
 	now := h.now()
 	if (err != nil || e.rcode == dns.RcodeServerFailure) && q.stale != nil {

@@ -99,3 +99,33 @@ func TestAMACFromTheTrustedRouterGetsItsProfile(t *testing.T) {
 		})
 	}
 }
+
+func TestSafeSearchAnswersTheEnginesSafeHost(t *testing.T) {
+	up := goodUpstream(t)
+	h := newTestHandler(t, testConfig(up.addr()), nil)
+	h.SetPolicy(profilePolicy(t, nil))
+	m := newQuery("www.google.co.ma", dns.TypeA)
+	m.SetEdns0(1232, false)
+	for i := range 2 { // from the upstream, then from the cache
+		r := askFrom(t, h, netip.MustParseAddr("127.0.0.2"), false, m)
+		if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 2 {
+			t.Fatalf("try %d: reply %v", i, r)
+		}
+		cname, ok := r.Answer[0].(*dns.CNAME)
+		if !ok || cname.Hdr.Name != "www.google.co.ma." || cname.Target != "forcesafesearch.google.com." {
+			t.Fatalf("try %d: first record %v", i, r.Answer[0])
+		}
+		if a, ok := r.Answer[1].(*dns.A); !ok || a.Hdr.Name != "forcesafesearch.google.com." {
+			t.Fatalf("try %d: second record %v", i, r.Answer[1])
+		}
+	}
+	if up.queries.Load() != 1 {
+		t.Fatalf("%d upstream queries; the safe host should be cached after the first", up.queries.Load())
+	}
+	t.Run("a parent's laptop gets the ordinary answer", func(t *testing.T) {
+		r := askFrom(t, h, netip.MustParseAddr("127.0.0.3"), false, newQuery("www.google.co.ma", dns.TypeA))
+		if len(r.Answer) != 1 || r.Answer[0].Header().Name != "www.google.co.ma." {
+			t.Fatalf("reply %v", r)
+		}
+	})
+}
