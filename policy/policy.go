@@ -44,6 +44,7 @@ const (
 	ByDeny                // the profile's own deny list
 	BySchedule            // a schedule blocking everything (bedtime, exam)
 	ByBypass              // a name that turns on a device's own encrypted DNS
+	ByPause               // a parent paused the device or its profile
 )
 
 // bypassNames are the names by which devices decide to go around the
@@ -82,6 +83,7 @@ type Snapshot struct {
 	mandatory   blocklist.Categories // blocked even where a list or profile allows
 	alwaysAllow nameSet              // never blocked: the helpline's own domains
 	bypass      nameSet              // nil when the bypass defences are off
+	pauses      *Pauses              // nil: nothing can be paused
 	loc         *time.Location
 	id          identity
 	answer      BlockAnswer
@@ -140,6 +142,35 @@ func Allowing() *Snapshot {
 	return s
 }
 
+// WithPauses makes the snapshot honour p's pauses. Call it before the
+// snapshot is published: after that it is immutable (p itself changes
+// atomically underneath).
+func (s *Snapshot) WithPauses(p *Pauses) *Snapshot {
+	s.pauses = p
+	return s
+}
+
+// Targets reports whether name is a device or profile name that can be
+// paused.
+func (s *Snapshot) Targets(name string) bool {
+	for _, d := range s.id.byIP {
+		if d.name == name || d.profile.name == name {
+			return true
+		}
+	}
+	for _, d := range s.id.byMAC {
+		if d.name == name || d.profile.name == name {
+			return true
+		}
+	}
+	for _, n := range s.id.networks {
+		if n.profile.name == name {
+			return true
+		}
+	}
+	return name == "default"
+}
+
 // Set returns the compiled lists the snapshot decides with.
 func (s *Snapshot) Set() *blocklist.Set { return s.set }
 
@@ -148,14 +179,17 @@ func (s *Snapshot) BlockAnswer() BlockAnswer { return s.answer }
 
 // ProfileName returns the name of the profile c gets ("default" for the
 // [filter]), for explanations.
-func (s *Snapshot) ProfileName(c Client) string { return s.id.profileOf(c).name }
+func (s *Snapshot) ProfileName(c Client) string {
+	p, _ := s.id.identify(c)
+	return p.name
+}
 
 // Decide returns what to do with a query for name (lower case, no trailing
 // dot) of type qtype from c at now. name is only valid during the call: the
 // hot path passes a view of a reused buffer, so Decide must not keep it.
 //
-// The order: the always-allowed names; the bypass defences; the profile's
-// own deny list; the
+// The order: the always-allowed names; the bypass defences; a pause; the
+// profile's own deny list; the
 // mandatory categories, which nothing lifts; the profile's own allow list;
 // a schedule blocking everything; the categories the profile and the
 // schedule in force block; then safe search, which rewrites what is allowed.
@@ -166,7 +200,10 @@ func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) De
 	if s.bypass.has(name) {
 		return Decision{Action: Block, Why: ByBypass}
 	}
-	p := s.id.profileOf(c)
+	p, dev := s.id.identify(c)
+	if end, paused := s.pauses.until(now, dev, p.name); paused {
+		return Decision{Action: Block, Why: ByPause, TTLCap: end.Sub(now)}
+	}
 	all, schedCats, next := p.schedule.at(now.In(s.loc))
 	d := Decision{Action: Block, TTLCap: next}
 	if p.deny.has(name) {

@@ -78,10 +78,16 @@ func compileProfile(c ProfileConfig) (*profile, error) {
 // prefix, then the default.
 type identity struct {
 	trusted  map[netip.Addr]bool
-	byMAC    map[[6]byte]*profile
-	byIP     map[netip.Addr]*profile
+	byMAC    map[[6]byte]device
+	byIP     map[netip.Addr]device
 	networks []network // longest prefix first
 	fallback *profile
+}
+
+// device is a named device and its profile.
+type device struct {
+	name    string
+	profile *profile
 }
 
 type network struct {
@@ -91,18 +97,19 @@ type network struct {
 
 func compileIdentity(c *Config, profiles map[string]*profile) identity {
 	id := identity{
-		trusted: map[netip.Addr]bool{}, byMAC: map[[6]byte]*profile{}, byIP: map[netip.Addr]*profile{},
+		trusted: map[netip.Addr]bool{}, byMAC: map[[6]byte]device{}, byIP: map[netip.Addr]device{},
 		fallback: profiles["default"],
 	}
 	for _, a := range c.Identify.TrustedForwarders {
 		id.trusted[a.Unmap()] = true
 	}
 	for _, d := range c.Devices {
+		dev := device{d.Name, profiles[d.Profile]}
 		if mac, err := parseMAC(d.MAC); err == nil {
-			id.byMAC[mac] = profiles[d.Profile]
+			id.byMAC[mac] = dev
 		}
 		if d.IP.IsValid() {
-			id.byIP[d.IP.Unmap()] = profiles[d.Profile]
+			id.byIP[d.IP.Unmap()] = dev
 		}
 	}
 	for _, n := range c.Networks {
@@ -112,19 +119,21 @@ func compileIdentity(c *Config, profiles map[string]*profile) identity {
 	return id
 }
 
-func (id *identity) profileOf(c Client) *profile {
+// identify returns c's profile, and its device name when it is a named
+// device ("" otherwise).
+func (id *identity) identify(c Client) (*profile, string) {
 	if c.HasMAC && id.trusted[c.Addr] {
-		if p, ok := id.byMAC[c.MAC]; ok {
-			return p
+		if d, ok := id.byMAC[c.MAC]; ok {
+			return d.profile, d.name
 		}
 	}
-	if p, ok := id.byIP[c.Addr]; ok {
-		return p
+	if d, ok := id.byIP[c.Addr]; ok {
+		return d.profile, d.name
 	}
 	for _, n := range id.networks {
 		if n.prefix.Contains(c.Addr) {
-			return n.profile
+			return n.profile, ""
 		}
 	}
-	return id.fallback
+	return id.fallback, ""
 }

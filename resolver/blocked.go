@@ -115,6 +115,8 @@ func (q *query) appendBlockOPT(dst []byte, d policy.Decision) []byte {
 		dst = append(dst, "blocked: schedule"...)
 	case d.Why == policy.ByBypass:
 		dst = append(dst, "blocked: bypass of the filter"...)
+	case d.Why == policy.ByPause:
+		dst = append(dst, "blocked: paused"...)
 	default:
 		dst = append(dst, "blocked: "...)
 		dst = appendCategories(dst, d.Categories)

@@ -26,8 +26,11 @@ type appliance struct {
 	level *slog.LevelVar
 	h     *resolver.Handler
 
+	pauses *policy.Pauses // never nil
+
 	mu        sync.Mutex // guards following
 	cfg       *configs.File
+	pol       *policy.Snapshot // the one in force
 	set       *blocklist.Set
 	mandatory blocklist.Categories  // from the helpline feeds
 	feeds     map[int]feed.Snapshot // by index in cfg.Feeds
@@ -98,7 +101,8 @@ func (a *appliance) publishLocked() {
 		a.log.Error("policy not compiled; the previous one stays", "err", err)
 		return
 	}
-	a.h.SetPolicy(pol)
+	a.pol = pol.WithPauses(a.pauses)
+	a.h.SetPolicy(a.pol)
 }
 
 // reload rereads the file at path and swaps in what changed; a file with

@@ -17,6 +17,12 @@ usage:
                                  show each list of the running daemon: names, last update, failures
   amane explain [-config FILE] [-client IP] NAME...
                                  say whether a name is blocked for a device now, and by which rule
+  amane pause [-config FILE] [DEVICE|PROFILE [DURATION]]
+                                 pause a device or a profile (all but the always-allowed names),
+                                 for DURATION or until resumed; without arguments, list pauses
+  amane resume [-config FILE] DEVICE|PROFILE
+                                 end a pause
+  amane doctor [-config FILE]    check what usually goes wrong on an installed appliance, with fixes
   amane version                  print the version
 `
 
@@ -35,6 +41,12 @@ func main() {
 		err = listsCommand(os.Stdout, args)
 	case "explain":
 		err = explain(os.Stdout, args)
+	case "pause":
+		err = pause(os.Stdout, args)
+	case "resume":
+		err = resume(os.Stdout, args)
+	case "doctor":
+		err = runDoctor(os.Stdout, args)
 	case "version":
 		fmt.Println(versionString())
 	case "help", "-h", "-help", "--help":

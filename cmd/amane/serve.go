@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/amane-dns/amane/configs"
+	"github.com/amane-dns/amane/policy"
 	"github.com/amane-dns/amane/resolver"
+	bolt "go.etcd.io/bbolt"
 )
 
 // shutdownGrace is how long in-flight queries get to finish at shutdown.
@@ -56,11 +58,27 @@ func serve(args []string) error {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	app := &appliance{log: log, level: level, h: h, cfg: cfg}
+	db, err := openState(cfg)
+	if err != nil {
+		return err
+	}
+	if db != nil {
+		defer db.Close()
+	}
+	pauses, err := policy.NewPauses(db)
+	if err != nil {
+		return err
+	}
+	app := &appliance{log: log, level: level, h: h, cfg: cfg, pauses: pauses}
 	app.startFeeds(ctx)
 	app.startLists()
 	defer app.stop()
 	cacheFile := loadCache(log, h, cfg)
+	if cfg.StateDir != "" {
+		if err := app.serveControl(ctx, cfg.StateDir); err != nil {
+			log.Warn("no control socket: pause and resume will not reach this daemon", "err", err)
+		}
+	}
 	srv, err := resolver.Listen(h, cfg.Server.Listen, log)
 	if err != nil {
 		return err
@@ -155,4 +173,22 @@ func setMemoryLimit(log *slog.Logger, cfg *configs.File) {
 	limit := int64(cfg.Cache.Memory) + 48<<20
 	debug.SetMemoryLimit(limit)
 	log.Debug("Go memory limit set", "bytes", limit)
+}
+
+// openState opens the appliance's bbolt file in the state directory (nil
+// without one). A second daemon on the same state directory is refused
+// rather than left waiting for the lock.
+func openState(cfg *configs.File) (*bolt.DB, error) {
+	if cfg.StateDir == "" {
+		return nil, nil
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(cfg.StateDir, "amane.db")
+	db, err := bolt.Open(path, 0o640, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("opening %s (is another amane running with this state_dir?): %w", path, err)
+	}
+	return db, nil
 }

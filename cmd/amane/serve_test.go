@@ -226,3 +226,62 @@ func TestServeBlocksListedNamesAndFollowsTheListFile(t *testing.T) {
 		t.Fatalf("after the list changed, the newly listed name got %s", dns.RcodeToString[rc])
 	}
 }
+
+func TestPauseBlocksADeviceAtOnceAndOutlivesARestart(t *testing.T) {
+	up := startFakeUpstream(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "amane.toml")
+	writeConfig(t, path, "127.0.0.1:0", up.Addr(), `always_allow = ["helpline.example"]
+[[profile]]
+name = "child"
+preset = "9-12"
+[[device]]
+name = "tablet"
+ip = "127.0.0.1"
+profile = "child"`)
+	d := startDaemon(t, path)
+	listen := boundAddr(t, d.waitLog(t, "amane is answering"))
+	rcode := func(listen, name string) int {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeA)
+		r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, listen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Rcode
+	}
+	if rc := rcode(listen, "news.example."); rc != dns.RcodeSuccess {
+		t.Fatalf("before the pause: %s", dns.RcodeToString[rc])
+	}
+	var out strings.Builder
+	if err := pause(&out, []string{"-config", path, "tablet", "1h"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "tablet: paused until") {
+		t.Fatalf("pause says: %s", out.String())
+	}
+	if rc := rcode(listen, "news.example."); rc != dns.RcodeNameError {
+		t.Fatalf("right after the pause: %s", dns.RcodeToString[rc])
+	}
+	if rc := rcode(listen, "www.helpline.example."); rc != dns.RcodeSuccess {
+		t.Fatalf("an always-allowed name during a pause: %s", dns.RcodeToString[rc])
+	}
+	if err := pause(&out, []string{"-config", path, "nobody"}); err == nil {
+		t.Fatal("pausing an unknown device was accepted")
+	}
+
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.cmd.Wait()
+	d2 := startDaemon(t, path)
+	listen = boundAddr(t, d2.waitLog(t, "amane is answering"))
+	if rc := rcode(listen, "news.example."); rc != dns.RcodeNameError {
+		t.Fatalf("after a restart the pause is gone: %s", dns.RcodeToString[rc])
+	}
+	if err := resume(&out, []string{"-config", path, "tablet"}); err != nil {
+		t.Fatal(err)
+	}
+	if rc := rcode(listen, "news.example."); rc != dns.RcodeSuccess {
+		t.Fatalf("after resume: %s", dns.RcodeToString[rc])
+	}
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/amane-dns/amane/configs"
+	"github.com/amane-dns/amane/policy"
+)
+
+// The control socket lets the operator commands (pause, resume) act on the
+// running daemon. It lives in the state directory: only root and the
+// amane group can reach it, which is the whole of its access control.
+const controlSocket = "control.sock"
+
+// controlRequest is one line a command sends; controlReply the answer.
+type controlRequest struct {
+	Cmd    string    `json:"cmd"` // pause, resume, pauses
+	Target string    `json:"target,omitempty"`
+	Until  time.Time `json:"until,omitzero"`
+}
+
+type controlReply struct {
+	OK      bool           `json:"ok"`
+	Message string         `json:"message,omitempty"`
+	Pauses  []policy.Pause `json:"pauses,omitempty"`
+}
+
+// serveControl answers control requests until ctx ends.
+func (a *appliance) serveControl(ctx context.Context, dir string) error {
+	path := filepath.Join(dir, controlSocket)
+	os.Remove(path) // left by a daemon that was killed
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return fmt.Errorf("control socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o660); err != nil {
+		l.Close()
+		return err
+	}
+	context.AfterFunc(ctx, func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go a.handleControl(c)
+		}
+	}()
+	return nil
+}
+
+func (a *appliance) handleControl(c net.Conn) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	var req controlRequest
+	if err := json.NewDecoder(bufio.NewReader(c)).Decode(&req); err != nil {
+		json.NewEncoder(c).Encode(controlReply{Message: "bad request: " + err.Error()})
+		return
+	}
+	json.NewEncoder(c).Encode(a.control(req))
+}
+
+func (a *appliance) control(req controlRequest) controlReply {
+	a.mu.Lock()
+	pol := a.pol
+	a.mu.Unlock()
+	if req.Cmd != "pauses" && (pol == nil || !pol.Targets(req.Target)) {
+		return controlReply{Message: fmt.Sprintf("%q is neither a device nor a profile of the configuration", req.Target)}
+	}
+	var err error
+	switch req.Cmd {
+	case "pause":
+		err = a.pauses.Pause(req.Target, req.Until)
+	case "resume":
+		err = a.pauses.Resume(req.Target)
+	case "pauses":
+	default:
+		return controlReply{Message: fmt.Sprintf("unknown command %q", req.Cmd)}
+	}
+	if err != nil {
+		return controlReply{Message: err.Error()}
+	}
+	a.log.Info("control", "cmd", req.Cmd, "target", req.Target, "until", req.Until)
+	return controlReply{OK: true, Pauses: a.pauses.List(time.Now())}
+}
+
+// ask sends one request to the daemon whose configuration is at path.
+func ask(path string, req controlRequest) (controlReply, error) {
+	cfg, err := configs.Load(path)
+	if err != nil {
+		return controlReply{}, err
+	}
+	if cfg.StateDir == "" {
+		return controlReply{}, errors.New("state_dir is empty: the daemon has no control socket")
+	}
+	c, err := net.DialTimeout("unix", filepath.Join(cfg.StateDir, controlSocket), 2*time.Second)
+	if err != nil {
+		return controlReply{}, fmt.Errorf("reaching the running amane (is it running, and are you root or in its group?): %w", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := json.NewEncoder(c).Encode(req); err != nil {
+		return controlReply{}, err
+	}
+	var rep controlReply
+	if err := json.NewDecoder(c).Decode(&rep); err != nil {
+		return controlReply{}, fmt.Errorf("reading the daemon's answer: %w", err)
+	}
+	if !rep.OK {
+		return rep, errors.New(rep.Message)
+	}
+	return rep, nil
+}
