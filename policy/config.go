@@ -52,6 +52,17 @@ type ProfileConfig struct {
 	// Presets for children turn it on; false turns it off.
 	SafeSearch *SafeSearchSpec  `toml:"safe_search"`
 	Schedules  []ScheduleConfig `toml:"schedule"`
+	Budgets    []BudgetConfig   `toml:"budget"`
+}
+
+// BudgetConfig is one [[profile.budget]]: so many minutes a day for some
+// categories. A minute counts when the device resolved a name of one of
+// them in it; once they are spent, the categories are blocked until local
+// midnight.
+type BudgetConfig struct {
+	Categories     []string `toml:"categories"`
+	Minutes        int      `toml:"minutes"`         // on school days (Monday to Friday)
+	WeekendMinutes int      `toml:"weekend_minutes"` // on Saturday and Sunday; default Minutes
 }
 
 // DeviceConfig is one [[device]]: a named device and its profile, known by
@@ -164,6 +175,22 @@ func (p ProfileConfig) validate(key string, seen map[string]bool) []error {
 	}
 	if !ageBands[p.AgeBand] {
 		bad("age_band", "%q is not under-9, 9-12, 13-17 or adult", p.AgeBand)
+	}
+	for j, b := range p.Budgets {
+		if len(b.Categories) == 0 {
+			bad(fmt.Sprintf("budget[%d].categories", j), "a budget needs categories")
+		}
+		for k, c := range b.Categories {
+			if _, err := blocklist.ParseCategory(c); err != nil {
+				bad(fmt.Sprintf("budget[%d].categories[%d]", j, k), "%v", err)
+			}
+		}
+		if b.Minutes < 0 || b.Minutes > 24*60 || b.WeekendMinutes < 0 || b.WeekendMinutes > 24*60 {
+			bad(fmt.Sprintf("budget[%d].minutes", j), "minutes are between 0 and 1440")
+		}
+	}
+	if len(p.Budgets) > 255 {
+		bad("budget", "at most 255 budgets")
 	}
 	for j, s := range p.Schedules {
 		if _, err := compileSchedule([]ScheduleConfig{s}); err != nil || len(s.Days) == 0 {

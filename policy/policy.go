@@ -45,7 +45,12 @@ const (
 	BySchedule            // a schedule blocking everything (bedtime, exam)
 	ByBypass              // a name that turns on a device's own encrypted DNS
 	ByPause               // a parent paused the device or its profile
+	ByBudget              // the day's time budget for the category is spent
 )
+
+// budgetTTL caps answers in budgeted categories, so that a device keeps
+// asking, and its use stays visible, minute by minute.
+const budgetTTL = time.Minute
 
 // bypassNames are the names by which devices decide to go around the
 // local resolver. Each must get NXDOMAIN, whatever the block mode: an
@@ -74,6 +79,10 @@ type Decision struct {
 	// Target is the name a Rewrite answers with: a search engine's safe
 	// host (a constant; no allocation).
 	Target string
+	// Use, when Budgeted, is the budget this answer spends time from: the
+	// resolver records it (Decide itself changes nothing).
+	Use      UseKey
+	Budgeted bool
 }
 
 // Snapshot is one immutable, compiled policy. The resolver loads it with a
@@ -84,6 +93,7 @@ type Snapshot struct {
 	alwaysAllow nameSet              // never blocked: the helpline's own domains
 	bypass      nameSet              // nil when the bypass defences are off
 	pauses      *Pauses              // nil: nothing can be paused
+	usage       *Usage               // nil: budgets are never spent
 	loc         *time.Location
 	id          identity
 	answer      BlockAnswer
@@ -150,15 +160,17 @@ func (s *Snapshot) WithPauses(p *Pauses) *Snapshot {
 	return s
 }
 
+// WithUsage makes the snapshot read the day's use from u for budgets, with
+// the same rule as WithPauses: before it is published.
+func (s *Snapshot) WithUsage(u *Usage) *Snapshot {
+	s.usage = u
+	return s
+}
+
 // Targets reports whether name is a device or profile name that can be
 // paused.
 func (s *Snapshot) Targets(name string) bool {
-	for _, d := range s.id.byIP {
-		if d.name == name || d.profile.name == name {
-			return true
-		}
-	}
-	for _, d := range s.id.byMAC {
+	for _, d := range s.id.devices() {
 		if d.name == name || d.profile.name == name {
 			return true
 		}
@@ -170,6 +182,9 @@ func (s *Snapshot) Targets(name string) bool {
 	}
 	return name == "default"
 }
+
+// Location is the time zone the snapshot reads schedules and days in.
+func (s *Snapshot) Location() *time.Location { return s.loc }
 
 // Set returns the compiled lists the snapshot decides with.
 func (s *Snapshot) Set() *blocklist.Set { return s.set }
@@ -192,7 +207,8 @@ func (s *Snapshot) ProfileName(c Client) string {
 // profile's own deny list; the
 // mandatory categories, which nothing lifts; the profile's own allow list;
 // a schedule blocking everything; the categories the profile and the
-// schedule in force block; then safe search, which rewrites what is allowed.
+// schedule in force block; a daily budget spent; then safe search, which
+// rewrites what is allowed.
 func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) Decision {
 	if s.alwaysAllow.has(name) {
 		return Decision{Action: Allow}
@@ -204,7 +220,8 @@ func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) De
 	if end, paused := s.pauses.until(now, dev, p.name); paused {
 		return Decision{Action: Block, Why: ByPause, TTLCap: end.Sub(now)}
 	}
-	all, schedCats, next := p.schedule.at(now.In(s.loc))
+	lt := now.In(s.loc)
+	all, schedCats, next := p.schedule.at(lt)
 	d := Decision{Action: Block, TTLCap: next}
 	if p.deny.has(name) {
 		d.Why = ByDeny
@@ -227,8 +244,45 @@ func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) De
 		d.Categories = cats
 		return d
 	}
-	if target := safeTarget(name, p.safe); target != "" {
-		return Decision{Action: Rewrite, Target: target, TTLCap: next}
+	ok := Decision{Action: Allow, TTLCap: next}
+	if len(p.budgets) > 0 && m.Categories != 0 && !allowed {
+		if spent, dd := s.budget(p, c, dev, m.Categories, now, lt); spent {
+			return dd
+		} else if dd.Budgeted {
+			ok.Use, ok.Budgeted = dd.Use, true
+			if next == 0 || next > budgetTTL {
+				ok.TTLCap = budgetTTL
+			}
+		}
 	}
-	return Decision{Action: Allow, TTLCap: next}
+	if ok.Target = safeTarget(name, p.safe); ok.Target != "" {
+		ok.Action = Rewrite
+	}
+	return ok
+}
+
+// budget checks the profile's budgets that cover cats: spent reports a
+// budget used up for today (d blocks until local midnight); otherwise d
+// says which budget the answer spends from, if any.
+func (s *Snapshot) budget(p *profile, c Client, dev string, cats blocklist.Categories, now, lt time.Time) (spent bool, d Decision) {
+	for i, b := range p.budgets {
+		if cats&b.cats == 0 {
+			continue
+		}
+		key := UseKey{Device: dev, Budget: uint8(i)}
+		if dev == "" {
+			key.Addr = c.Addr
+		}
+		allowance := b.weekday
+		if wd := lt.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			allowance = b.weekend
+		}
+		used, granted := s.usage.used(key, now)
+		if used >= allowance+granted {
+			midnight := time.Date(lt.Year(), lt.Month(), lt.Day()+1, 0, 0, 0, 0, lt.Location())
+			return true, Decision{Action: Block, Why: ByBudget, Categories: cats & b.cats, TTLCap: midnight.Sub(lt)}
+		}
+		d.Use, d.Budgeted = key, true
+	}
+	return false, d
 }

@@ -17,6 +17,13 @@ type profile struct {
 	ageBand  string
 	safe     uint16 // search engines forced into their safe mode
 	schedule schedule
+	budgets  []budget
+}
+
+// budget is a compiled [[profile.budget]].
+type budget struct {
+	cats             blocklist.Categories
+	weekday, weekend int // minutes a day
 }
 
 // nameSet holds names that match themselves and their subdomains. It is
@@ -67,6 +74,14 @@ func compileProfile(c ProfileConfig) (*profile, error) {
 	}
 	if c.SafeSearch != nil {
 		p.safe = c.SafeSearch.engines
+	}
+	for _, b := range c.Budgets {
+		cats, _ := blocklist.ParseCategories(strings.Join(b.Categories, ","))
+		weekend := b.WeekendMinutes
+		if weekend == 0 {
+			weekend = b.Minutes
+		}
+		p.budgets = append(p.budgets, budget{cats: cats, weekday: b.Minutes, weekend: weekend})
 	}
 	var err error
 	p.schedule, err = compileSchedule(c.Schedules)
@@ -136,4 +151,23 @@ func (id *identity) identify(c Client) (*profile, string) {
 		}
 	}
 	return id.fallback, ""
+}
+
+// devices returns the named devices, each once.
+func (id *identity) devices() []device {
+	seen := map[string]bool{}
+	var out []device
+	add := func(d device) {
+		if !seen[d.name] {
+			seen[d.name] = true
+			out = append(out, d)
+		}
+	}
+	for _, d := range id.byMAC {
+		add(d)
+	}
+	for _, d := range id.byIP {
+		add(d)
+	}
+	return out
 }

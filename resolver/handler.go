@@ -26,8 +26,9 @@ type Handler struct {
 	policy   atomic.Pointer[policy.Snapshot] // never nil after New
 	limiter  *rateLimiter
 	flight   singleflight.Group
-	inflight atomic.Int64   // queries waiting for an upstream, prefetches included
-	bg       sync.WaitGroup // prefetches
+	inflight atomic.Int64      // queries waiting for an upstream, prefetches included
+	bg       sync.WaitGroup    // prefetches
+	uses     chan<- policy.Use // budgeted answers, to the usage accounting; nil: none
 
 	// Stats counts what the handler did; read it with Stats.Snapshot.
 	Stats Stats
@@ -69,6 +70,11 @@ func (h *Handler) Reload(cfg Config) error {
 	time.AfterFunc(2*old.cfg.Upstream.Timeout, old.close)
 	return nil
 }
+
+// RecordUses sends every answer that spends budgeted time to ch, without
+// ever waiting: a full channel drops the use and counts it. Call it before
+// serving.
+func (h *Handler) RecordUses(ch chan<- policy.Use) { h.uses = ch }
 
 // SetPolicy publishes a new policy snapshot; queries that already loaded
 // the old one finish with it.
@@ -161,6 +167,13 @@ func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
 	pol := h.policy.Load()
 	q.pol = pol
 	q.decision = pol.Decide(q.client, q.name, q.req.qtype, now)
+	if q.decision.Budgeted && h.uses != nil {
+		select {
+		case h.uses <- policy.Use{Key: q.decision.Use, At: now}:
+		default:
+			h.Stats.UsesDropped.Add(1)
+		}
+	}
 	switch q.decision.Action {
 	case policy.Block:
 		h.Stats.Blocked.Add(1)

@@ -15,6 +15,7 @@ type Stats struct {
 	Stale       atomic.Uint64 // answers served stale (RFC 8767)
 	Prefetches  atomic.Uint64
 	Rebinding   atomic.Uint64 // private addresses removed from public answers
+	UsesDropped atomic.Uint64 // budgeted answers not counted: the accounting fell behind
 }
 
 // Snapshot returns the counters by name, for logs and the status command.
@@ -23,6 +24,6 @@ func (s *Stats) Snapshot() map[string]uint64 {
 		"queries": s.Queries.Load(), "blocked": s.Blocked.Load(), "cache_hits": s.CacheHits.Load(), "cache_misses": s.CacheMisses.Load(),
 		"refused": s.Refused.Load(), "rate_limited": s.RateLimited.Load(), "malformed": s.Malformed.Load(),
 		"servfail": s.ServFail.Load(), "stale": s.Stale.Load(), "prefetches": s.Prefetches.Load(),
-		"rebinding_stripped": s.Rebinding.Load(),
+		"rebinding_stripped": s.Rebinding.Load(), "uses_dropped": s.UsesDropped.Load(),
 	}
 }

@@ -27,6 +27,7 @@ type appliance struct {
 	h     *resolver.Handler
 
 	pauses *policy.Pauses // never nil
+	usage  *policy.Usage  // never nil
 
 	mu        sync.Mutex // guards following
 	cfg       *configs.File
@@ -101,7 +102,7 @@ func (a *appliance) publishLocked() {
 		a.log.Error("policy not compiled; the previous one stays", "err", err)
 		return
 	}
-	a.pol = pol.WithPauses(a.pauses)
+	a.pol = pol.WithPauses(a.pauses).WithUsage(a.usage)
 	a.h.SetPolicy(a.pol)
 }
 

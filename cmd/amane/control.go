@@ -22,15 +22,28 @@ const controlSocket = "control.sock"
 
 // controlRequest is one line a command sends; controlReply the answer.
 type controlRequest struct {
-	Cmd    string    `json:"cmd"` // pause, resume, pauses
-	Target string    `json:"target,omitempty"`
-	Until  time.Time `json:"until,omitzero"`
+	Cmd      string    `json:"cmd"` // pause, resume, pauses, grant, usage
+	Target   string    `json:"target,omitempty"`
+	Until    time.Time `json:"until,omitzero"`
+	Category string    `json:"category,omitempty"` // grant
+	Minutes  int       `json:"minutes,omitempty"`  // grant
 }
 
 type controlReply struct {
 	OK      bool           `json:"ok"`
 	Message string         `json:"message,omitempty"`
 	Pauses  []policy.Pause `json:"pauses,omitempty"`
+	Usage   []usageLine    `json:"usage,omitempty"`
+}
+
+// usageLine is one device's use of one budget today.
+type usageLine struct {
+	Device     string `json:"device"`
+	Profile    string `json:"profile"`
+	Categories string `json:"categories"`
+	Used       int    `json:"used"`
+	Allowance  int    `json:"allowance"`
+	Granted    int    `json:"granted"`
 }
 
 // serveControl answers control requests until ctx ends.
@@ -73,6 +86,10 @@ func (a *appliance) control(req controlRequest) controlReply {
 	a.mu.Lock()
 	pol := a.pol
 	a.mu.Unlock()
+	switch req.Cmd {
+	case "grant", "usage":
+		return a.budgetControl(pol, req)
+	}
 	if req.Cmd != "pauses" && (pol == nil || !pol.Targets(req.Target)) {
 		return controlReply{Message: fmt.Sprintf("%q is neither a device nor a profile of the configuration", req.Target)}
 	}
@@ -119,4 +136,32 @@ func ask(path string, req controlRequest) (controlReply, error) {
 		return rep, errors.New(rep.Message)
 	}
 	return rep, nil
+}
+
+func (a *appliance) budgetControl(pol *policy.Snapshot, req controlRequest) controlReply {
+	now := time.Now()
+	if req.Cmd == "grant" {
+		key, err := pol.BudgetKey(req.Target, req.Category)
+		if err == nil {
+			err = a.usage.Grant(key, req.Minutes, now)
+		}
+		if err != nil {
+			return controlReply{Message: err.Error()}
+		}
+		a.usage.Flush()
+		a.log.Info("control", "cmd", "grant", "device", req.Target, "category", req.Category, "minutes", req.Minutes)
+	}
+	var lines []usageLine
+	for _, t := range a.usage.List() {
+		who := t.Key.Device
+		if who == "" {
+			who = t.Key.Addr.String()
+		}
+		if req.Target != "" && who != req.Target {
+			continue
+		}
+		profile, cats, allowance := pol.Describe(t.Key, now)
+		lines = append(lines, usageLine{who, profile, cats, t.Minutes, allowance, t.Granted})
+	}
+	return controlReply{OK: true, Usage: lines}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,10 +28,14 @@ func runDoctor(w io.Writer, args []string) error {
 	}
 	d := &doctor.Doctor{ConfigPath: *path, Timeout: *timeout, Extra: checkFeeds}
 	fmt.Fprintf(w, "amane doctor: %s, %s\n\n", *path, versionString())
-	if failed := doctor.Write(w, d.Run(context.Background())); failed > 0 {
+	switch failed := doctor.Write(w, d.Run(context.Background())); failed {
+	case 0:
+		return nil
+	case 1:
+		return errors.New("1 check failed")
+	default:
 		return fmt.Errorf("%d checks failed", failed)
 	}
-	return nil
 }
 
 // checkFeeds loads each feed's verified copy from disk, as amane does at

@@ -23,6 +23,10 @@ usage:
   amane resume [-config FILE] DEVICE|PROFILE
                                  end a pause
   amane doctor [-config FILE]    check what usually goes wrong on an installed appliance, with fixes
+  amane grant [-config FILE] DEVICE CATEGORY MINUTES
+                                 give a device bonus minutes today in the budget of CATEGORY
+  amane usage [-config FILE] [DEVICE]
+                                 show today's use of every time budget, and what is left
   amane version                  print the version
 `
 
@@ -45,6 +49,10 @@ func main() {
 		err = pause(os.Stdout, args)
 	case "resume":
 		err = resume(os.Stdout, args)
+	case "grant":
+		err = grant(os.Stdout, args)
+	case "usage":
+		err = usageCommand(os.Stdout, args)
 	case "doctor":
 		err = runDoctor(os.Stdout, args)
 	case "version":

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 )
 
@@ -68,4 +69,57 @@ func resume(w io.Writer, args []string) error {
 	}
 	fmt.Fprintf(w, "%s: resumed\n", fl.Arg(0))
 	return nil
+}
+
+// grant runs `amane grant [-config FILE] DEVICE CATEGORY MINUTES`: bonus
+// minutes for today in the budget that covers CATEGORY.
+func grant(w io.Writer, args []string) error {
+	fl := flag.NewFlagSet("grant", flag.ContinueOnError)
+	path := fl.String("config", "/etc/amane/amane.toml", "configuration file")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if fl.NArg() != 3 {
+		return errors.New("usage: amane grant [-config FILE] DEVICE CATEGORY MINUTES")
+	}
+	minutes, err := strconv.Atoi(fl.Arg(2))
+	if err != nil || minutes <= 0 || minutes > 24*60 {
+		return fmt.Errorf("%q is not a number of minutes (1 to 1440)", fl.Arg(2))
+	}
+	rep, err := ask(*path, controlRequest{Cmd: "grant", Target: fl.Arg(0), Category: fl.Arg(1), Minutes: minutes})
+	if err != nil {
+		return err
+	}
+	writeUsage(w, rep.Usage)
+	return nil
+}
+
+// usageCommand runs `amane usage [-config FILE] [DEVICE]`: today's use of
+// every budget, and what is left.
+func usageCommand(w io.Writer, args []string) error {
+	fl := flag.NewFlagSet("usage", flag.ContinueOnError)
+	path := fl.String("config", "/etc/amane/amane.toml", "configuration file")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	rep, err := ask(*path, controlRequest{Cmd: "usage", Target: fl.Arg(0)})
+	if err != nil {
+		return err
+	}
+	writeUsage(w, rep.Usage)
+	return nil
+}
+
+func writeUsage(w io.Writer, lines []usageLine) {
+	if len(lines) == 0 {
+		fmt.Fprintln(w, "no budgeted time used today")
+	}
+	for _, l := range lines {
+		left := max(l.Allowance+l.Granted-l.Used, 0)
+		extra := ""
+		if l.Granted > 0 {
+			extra = fmt.Sprintf(" + %d granted", l.Granted)
+		}
+		fmt.Fprintf(w, "%s (%s): %s %d of %d minutes%s used, %d left today\n", l.Device, l.Profile, l.Categories, l.Used, l.Allowance, extra, left)
+	}
 }

@@ -69,7 +69,15 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	app := &appliance{log: log, level: level, h: h, cfg: cfg, pauses: pauses}
+	usage, err := policy.NewUsage(db, location(cfg), time.Now())
+	if err != nil {
+		return err
+	}
+	uses := make(chan policy.Use, 4096)
+	usageDone := make(chan struct{})
+	go func() { usage.Run(uses, time.Minute); close(usageDone) }()
+	h.RecordUses(uses)
+	app := &appliance{log: log, level: level, h: h, cfg: cfg, pauses: pauses, usage: usage}
 	app.startFeeds(ctx)
 	app.startLists()
 	defer app.stop()
@@ -113,6 +121,8 @@ func serve(args []string) error {
 		log.Warn("shutdown", "err", err)
 	}
 	h.Close()
+	close(uses) // no query is answered any more: flush the day's use
+	<-usageDone
 	if cacheFile != "" {
 		n, err := h.SaveCache(cacheFile)
 		if err != nil {
@@ -191,4 +201,16 @@ func openState(cfg *configs.File) (*bolt.DB, error) {
 		return nil, fmt.Errorf("opening %s (is another amane running with this state_dir?): %w", path, err)
 	}
 	return db, nil
+}
+
+// location is the configuration's time zone (validated with the file).
+func location(cfg *configs.File) *time.Location {
+	if cfg.Timezone == "" {
+		return time.Local
+	}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return time.Local
+	}
+	return loc
 }

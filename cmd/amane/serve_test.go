@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -284,4 +285,59 @@ profile = "child"`)
 	if rc := rcode(listen, "news.example."); rc != dns.RcodeSuccess {
 		t.Fatalf("after resume: %s", dns.RcodeToString[rc])
 	}
+}
+
+func TestBudgetsThroughTheDaemon(t *testing.T) {
+	up := startFakeUpstream(t)
+	dir := t.TempDir()
+	list := filepath.Join(dir, "games.txt")
+	os.WriteFile(list, []byte("game.example\n"), 0o600)
+	path := filepath.Join(dir, "amane.toml")
+	writeConfig(t, path, "127.0.0.1:0", up.Addr(), fmt.Sprintf(`[[list]]
+name = "games"
+category = "games"
+path = %q
+[[profile]]
+name = "child"
+preset = "9-12"
+[[profile.budget]]
+categories = ["games"]
+minutes = 60
+[[device]]
+name = "tablet"
+ip = "127.0.0.1"
+profile = "child"`, list))
+	d := startDaemon(t, path)
+	listen := boundAddr(t, d.waitLog(t, "amane is answering"))
+	m := new(dns.Msg)
+	m.SetQuestion("play.game.example.", dns.TypeA)
+	r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, listen)
+	if err != nil || r.Rcode != dns.RcodeSuccess || r.Answer[0].Header().Ttl > 60 {
+		t.Fatalf("a game within the budget: %v, err %v", r, err)
+	}
+	var out strings.Builder
+	waitFor := func(cmd func(io.Writer, []string) error, args []string, want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second) // the use reaches the accounting goroutine asynchronously
+		for {
+			out.Reset()
+			if err := cmd(&out, args); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(out.String(), want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("want %q, got %q", want, out.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor(usageCommand, []string{"-config", path}, "tablet (child): games 1 of 60 minutes used, 59 left today")
+	waitFor(grant, []string{"-config", path, "tablet", "games", "15"}, "1 of 60 minutes + 15 granted used, 74 left today")
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.cmd.Wait()
+	d2 := startDaemon(t, path)
+	d2.waitLog(t, "amane is answering")
+	waitFor(usageCommand, []string{"-config", path, "tablet"}, "games 1 of 60 minutes + 15 granted used")
 }
