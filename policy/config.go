@@ -88,6 +88,12 @@ type IdentifyConfig struct {
 	// (dnsmasq add-mac): the router in front of amane. A MAC from anyone
 	// else is ignored, or a child could claim a parent's device.
 	TrustedForwarders []netip.Addr `toml:"trusted_forwarders"`
+	// Leases are DHCP leases files (dnsmasq, ISC dhcpd, odhcpd), read to
+	// learn each address's MAC and host name; reread when they change.
+	Leases []string `toml:"leases"`
+	// Neighbours reads the kernel's neighbour table (/proc/net/arp) for
+	// the MACs of devices on the same network.
+	Neighbours bool `toml:"neighbours"`
 }
 
 // presets are the built-in profiles, by age. The categories follow what

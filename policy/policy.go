@@ -160,6 +160,34 @@ func (s *Snapshot) WithPauses(p *Pauses) *Snapshot {
 	return s
 }
 
+// WithNeighbours makes the snapshot identify devices by the MACs the
+// leases and neighbour table give, with the same rule as WithPauses.
+func (s *Snapshot) WithNeighbours(n *Neighbours) *Snapshot {
+	s.id.neighbours = n
+	return s
+}
+
+// Devices lists the devices the network knows, with the name a parent
+// gave each ("" when not yet named), for `amane devices`.
+func (s *Snapshot) Devices() []NamedNeighbour {
+	if s.id.neighbours == nil {
+		return nil
+	}
+	var out []NamedNeighbour
+	for _, nb := range s.id.neighbours.List() {
+		p, name := s.id.identify(Client{Addr: nb.Addr})
+		out = append(out, NamedNeighbour{Neighbour: nb, Name: name, Profile: p.name})
+	}
+	return out
+}
+
+// NamedNeighbour is a Neighbour with what amane makes of it.
+type NamedNeighbour struct {
+	Neighbour
+	Name    string // the configured device name, "" when unnamed
+	Profile string
+}
+
 // WithUsage makes the snapshot read the day's use from u for budgets, with
 // the same rule as WithPauses: before it is published.
 func (s *Snapshot) WithUsage(u *Usage) *Snapshot {

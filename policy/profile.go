@@ -92,11 +92,12 @@ func compileProfile(c ProfileConfig) (*profile, error) {
 // MAC a trusted forwarder carries, the exact address, the longest network
 // prefix, then the default.
 type identity struct {
-	trusted  map[netip.Addr]bool
-	byMAC    map[[6]byte]device
-	byIP     map[netip.Addr]device
-	networks []network // longest prefix first
-	fallback *profile
+	trusted    map[netip.Addr]bool
+	byMAC      map[[6]byte]device
+	byIP       map[netip.Addr]device
+	networks   []network // longest prefix first
+	fallback   *profile
+	neighbours *Neighbours // nil: none
 }
 
 // device is a named device and its profile.
@@ -135,10 +136,17 @@ func compileIdentity(c *Config, profiles map[string]*profile) identity {
 }
 
 // identify returns c's profile, and its device name when it is a named
-// device ("" otherwise).
+// device ("" otherwise), in the order of DESIGN.md: the MAC a trusted
+// forwarder carries; the MAC the leases or the neighbour table give the
+// address; the exact address; the longest network prefix; the default.
 func (id *identity) identify(c Client) (*profile, string) {
 	if c.HasMAC && id.trusted[c.Addr] {
 		if d, ok := id.byMAC[c.MAC]; ok {
+			return d.profile, d.name
+		}
+	}
+	if nb, ok := id.neighbours.lookup(c.Addr); ok && nb.HasMAC {
+		if d, ok := id.byMAC[nb.MAC]; ok {
 			return d.profile, d.name
 		}
 	}

@@ -28,6 +28,8 @@ type appliance struct {
 
 	pauses *policy.Pauses // never nil
 	usage  *policy.Usage  // never nil
+	// neighbours is read from [identify] at start; changes take a restart.
+	neighbours *policy.Neighbours // never nil
 
 	mu        sync.Mutex // guards following
 	cfg       *configs.File
@@ -102,7 +104,7 @@ func (a *appliance) publishLocked() {
 		a.log.Error("policy not compiled; the previous one stays", "err", err)
 		return
 	}
-	a.pol = pol.WithPauses(a.pauses).WithUsage(a.usage)
+	a.pol = pol.WithPauses(a.pauses).WithUsage(a.usage).WithNeighbours(a.neighbours)
 	a.h.SetPolicy(a.pol)
 }
 
@@ -133,6 +135,9 @@ func (a *appliance) reload(path string) {
 	}
 	if !reflect.DeepEqual(next.Feeds, running.Feeds) {
 		a.log.Warn("[[feed]] changed: it takes effect at the next restart")
+	}
+	if !slices.Equal(next.Identify.Leases, running.Identify.Leases) || next.Identify.Neighbours != running.Identify.Neighbours {
+		a.log.Warn("identify.leases or identify.neighbours changed: it takes effect at the next restart")
 	}
 	listsChanged := !reflect.DeepEqual(next.Lists, running.Lists)
 	a.publishLocked()

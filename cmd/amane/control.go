@@ -22,7 +22,7 @@ const controlSocket = "control.sock"
 
 // controlRequest is one line a command sends; controlReply the answer.
 type controlRequest struct {
-	Cmd      string    `json:"cmd"` // pause, resume, pauses, grant, usage
+	Cmd      string    `json:"cmd"` // pause, resume, pauses, grant, usage, devices
 	Target   string    `json:"target,omitempty"`
 	Until    time.Time `json:"until,omitzero"`
 	Category string    `json:"category,omitempty"` // grant
@@ -34,6 +34,16 @@ type controlReply struct {
 	Message string         `json:"message,omitempty"`
 	Pauses  []policy.Pause `json:"pauses,omitempty"`
 	Usage   []usageLine    `json:"usage,omitempty"`
+	Devices []deviceLine   `json:"devices,omitempty"`
+}
+
+// deviceLine is one device the network knows.
+type deviceLine struct {
+	Addr     string `json:"addr"`
+	MAC      string `json:"mac,omitempty"`
+	Hostname string `json:"hostname,omitempty"`
+	Name     string `json:"name,omitempty"` // "" when not named yet
+	Profile  string `json:"profile"`
 }
 
 // usageLine is one device's use of one budget today.
@@ -89,6 +99,16 @@ func (a *appliance) control(req controlRequest) controlReply {
 	switch req.Cmd {
 	case "grant", "usage":
 		return a.budgetControl(pol, req)
+	case "devices":
+		var lines []deviceLine
+		for _, d := range pol.Devices() {
+			l := deviceLine{Addr: d.Addr.String(), Hostname: d.Hostname, Name: d.Name, Profile: d.Profile}
+			if d.HasMAC {
+				l.MAC = net.HardwareAddr(d.MAC[:]).String()
+			}
+			lines = append(lines, l)
+		}
+		return controlReply{OK: true, Devices: lines}
 	}
 	if req.Cmd != "pauses" && (pol == nil || !pol.Targets(req.Target)) {
 		return controlReply{Message: fmt.Sprintf("%q is neither a device nor a profile of the configuration", req.Target)}

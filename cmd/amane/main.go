@@ -27,6 +27,7 @@ usage:
                                  give a device bonus minutes today in the budget of CATEGORY
   amane usage [-config FILE] [DEVICE]
                                  show today's use of every time budget, and what is left
+  amane devices [-config FILE]   list the devices the network knows, named or not yet
   amane version                  print the version
 `
 
@@ -53,6 +54,8 @@ func main() {
 		err = grant(os.Stdout, args)
 	case "usage":
 		err = usageCommand(os.Stdout, args)
+	case "devices":
+		err = devicesCommand(os.Stdout, args)
 	case "doctor":
 		err = runDoctor(os.Stdout, args)
 	case "version":

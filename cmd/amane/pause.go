@@ -123,3 +123,29 @@ func writeUsage(w io.Writer, lines []usageLine) {
 		fmt.Fprintf(w, "%s (%s): %s %d of %d minutes%s used, %d left today\n", l.Device, l.Profile, l.Categories, l.Used, l.Allowance, extra, left)
 	}
 }
+
+// devicesCommand runs `amane devices [-config FILE]`: every device the
+// network knows (leases, neighbour table), named or not yet, so that a
+// parent can name them in the configuration.
+func devicesCommand(w io.Writer, args []string) error {
+	fl := flag.NewFlagSet("devices", flag.ContinueOnError)
+	path := fl.String("config", "/etc/amane/amane.toml", "configuration file")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	rep, err := ask(*path, controlRequest{Cmd: "devices"})
+	if err != nil {
+		return err
+	}
+	if len(rep.Devices) == 0 {
+		fmt.Fprintln(w, "no device known yet: set identify.leases and identify.neighbours")
+	}
+	for _, d := range rep.Devices {
+		name := d.Name
+		if name == "" {
+			name = "(not named)"
+		}
+		fmt.Fprintf(w, "%-16s %-17s %-20s %-24s profile %s\n", d.Addr, d.MAC, d.Hostname, name, d.Profile)
+	}
+	return nil
+}

@@ -77,7 +77,13 @@ func serve(args []string) error {
 	usageDone := make(chan struct{})
 	go func() { usage.Run(uses, time.Minute); close(usageDone) }()
 	h.RecordUses(uses)
-	app := &appliance{log: log, level: level, h: h, cfg: cfg, pauses: pauses, usage: usage}
+	arp := ""
+	if cfg.Identify.Neighbours {
+		arp = "/proc/net/arp"
+	}
+	neighbours := policy.NewNeighbours(cfg.Identify.Leases, arp)
+	go neighbours.Run(ctx)
+	app := &appliance{log: log, level: level, h: h, cfg: cfg, pauses: pauses, usage: usage, neighbours: neighbours}
 	app.startFeeds(ctx)
 	app.startLists()
 	defer app.stop()
