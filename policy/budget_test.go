@@ -128,3 +128,32 @@ func TestUsageSurvivesARestart(t *testing.T) {
 		t.Fatalf("yesterday's use counted today: %d", used)
 	}
 }
+
+func TestTheClockSteppingBackAndLeapDays(t *testing.T) {
+	casa := mustLoc(t, "Africa/Casablanca")
+	monday := time.Date(2026, 11, 23, 17, 0, 0, 0, casa)
+	u, _ := NewUsage(nil, casa, monday)
+	s := budgetSnapshot(t, u)
+	play(s, u, monday, monday.Add(time.Minute))
+	t.Run("a clock stepped back neither erases the minutes used nor counts one twice", func(t *testing.T) {
+		play(s, u, monday.Add(-10*time.Minute))
+		play(s, u, monday.Add(-10*time.Minute).Add(20*time.Second))
+		if used, _ := u.used(UseKey{Device: "tablet"}, monday); used != 3 {
+			t.Fatalf("%d minutes used, want 3 (two, then one more for the stepped-back minute)", used)
+		}
+	})
+	t.Run("the 29th of February is a day like another", func(t *testing.T) {
+		leap := time.Date(2028, 2, 29, 23, 59, 30, 0, casa) // a Tuesday
+		play(s, u, leap)
+		if used, _ := u.used(UseKey{Device: "tablet"}, leap); used != 1 {
+			t.Fatalf("%d minutes on 29 February", used)
+		}
+		next := time.Date(2028, 3, 1, 0, 0, 30, 0, casa)
+		if d := s.Decide(tablet, "play.game.example", 1, next); d.Action != Allow {
+			t.Fatalf("1 March: %+v", d)
+		}
+		if used, _ := u.used(UseKey{Device: "tablet"}, next); used != 0 {
+			t.Fatalf("29 February's use counted on 1 March: %d", used)
+		}
+	})
+}
