@@ -87,11 +87,12 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-// realisticPolicy is the benchmark's household-and-school mix: 5 profiles
-// with schedules, 20 devices, two networks, over a set of 100k names.
-func realisticPolicy(b testing.TB) *Snapshot {
+// RealisticPolicy is the benchmark's household-and-school mix of
+// PERFORMANCE.md: 5 profiles with schedules and budgets, 20 devices, two
+// networks, over a set of n names.
+func realisticPolicy(b testing.TB, n int) *Snapshot {
 	var sb strings.Builder
-	for i := range 100_000 {
+	for i := range n {
 		fmt.Fprintf(&sb, "host%d.site%d.example\n", i, i%977)
 	}
 	cfg := Config{Timezone: "Africa/Casablanca", Filter: DefaultFilterConfig()}
@@ -99,22 +100,24 @@ func realisticPolicy(b testing.TB) *Snapshot {
 	school := ScheduleConfig{Days: []string{"weekdays"}, From: "08:00", To: "16:30", Block: CategorySpec{Categories: []string{"games", "social"}}}
 	for i, preset := range []string{"under-9", "9-12", "13-17", "adult", "school-lab"} {
 		cfg.Profiles = append(cfg.Profiles, ProfileConfig{Name: fmt.Sprintf("p%d", i), Preset: preset,
-			Allow: []string{"khanacademy.org"}, Deny: []string{"example-game.com"}, Schedules: []ScheduleConfig{bed, school}})
+			Allow: []string{"khanacademy.org"}, Deny: []string{"example-game.com"}, Schedules: []ScheduleConfig{bed, school},
+			Budgets: []BudgetConfig{{Categories: []string{"games"}, Minutes: 60}, {Categories: []string{"video", "social"}, Minutes: 30, WeekendMinutes: 90}}})
 	}
 	for i := range 20 {
 		cfg.Devices = append(cfg.Devices, DeviceConfig{Name: fmt.Sprintf("d%d", i), IP: netip.AddrFrom4([4]byte{192, 168, 1, byte(10 + i)}), Profile: fmt.Sprintf("p%d", i%5)})
 	}
 	cfg.Networks = []NetworkConfig{{CIDR: netip.MustParsePrefix("10.10.3.0/24"), Profile: "p4"}, {CIDR: netip.MustParsePrefix("10.10.0.0/16"), Profile: "p3"}}
-	p, err := NewSnapshot(cfg, set(b, map[blocklist.Category]string{blocklist.Malware: sb.String()}), 0, nil)
+	p, err := NewSnapshot(cfg, set(b, map[blocklist.Category]string{blocklist.Malware: sb.String(), blocklist.Games: "game.example\n"}), 0, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return p
+	u, _ := NewUsage(nil, p.loc, time.Now())
+	return p.WithUsage(u)
 }
 
 func BenchmarkDecide(b *testing.B) {
-	p := realisticPolicy(b)
-	names := []string{"www.host5.site5.example", "a.b.c.d.example", "cdn.static.news.example.org", "host77.site77.example"}
+	p := realisticPolicy(b, 1_000_000)
+	names := []string{"www.host5.site5.example", "a.b.c.d.example", "cdn.static.news.example.org", "play.game.example"}
 	clients := []Client{{Addr: netip.MustParseAddr("192.168.1.12")}, {Addr: netip.MustParseAddr("10.10.3.7")}, {Addr: netip.MustParseAddr("192.168.1.99")}}
 	now := time.Now()
 	b.ReportAllocs()
@@ -126,7 +129,7 @@ func BenchmarkDecide(b *testing.B) {
 }
 
 func TestDecideAllocatesNothing(t *testing.T) {
-	p := realisticPolicy(t)
+	p := realisticPolicy(t, 10_000)
 	c := Client{Addr: netip.MustParseAddr("192.168.1.12")}
 	now := time.Now()
 	if n := testing.AllocsPerRun(1000, func() { p.Decide(c, "www.host5.site5.example", 1, now) }); n != 0 {

@@ -2,8 +2,12 @@ package resolver
 
 import (
 	"fmt"
+	"net/netip"
+	"strings"
 	"testing"
 
+	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/policy"
 	"github.com/miekg/dns"
 )
 
@@ -76,5 +80,46 @@ func TestCachedAnswerAllocatesNothing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("a cache hit allocates %.1f times; the budget is 0", allocs)
+	}
+}
+
+// BenchmarkCachedAnswerRealisticPolicy is a cache hit for a named device
+// under PERFORMANCE.md's realistic policy: 5 profiles with schedules and
+// budgets, 20 devices, a 1M-name list.
+func BenchmarkCachedAnswerRealisticPolicy(b *testing.B) {
+	h, pkts := warmHandler(b, 1000)
+	var sb strings.Builder
+	for i := range 1_000_000 {
+		fmt.Fprintf(&sb, "host%d.site%d.example\n", i, i%977)
+	}
+	bld := blocklist.NewBuilder()
+	if _, err := bld.Parse(bld.AddList("bench", blocklist.Malware), strings.NewReader(sb.String()), blocklist.FormatDomains); err != nil {
+		b.Fatal(err)
+	}
+	set, err := bld.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := policy.Config{Timezone: "Africa/Casablanca", Filter: policy.DefaultFilterConfig()}
+	bed := policy.ScheduleConfig{Days: []string{"sun", "mon", "tue", "wed", "thu"}, From: "21:00", To: "07:00", Block: policy.CategorySpec{All: true}}
+	for i, preset := range []string{"under-9", "9-12", "13-17", "adult", "school-lab"} {
+		cfg.Profiles = append(cfg.Profiles, policy.ProfileConfig{Name: fmt.Sprintf("p%d", i), Preset: preset,
+			Schedules: []policy.ScheduleConfig{bed}, Budgets: []policy.BudgetConfig{{Categories: []string{"games"}, Minutes: 60}}})
+	}
+	for i := range 20 {
+		cfg.Devices = append(cfg.Devices, policy.DeviceConfig{Name: fmt.Sprintf("d%d", i), IP: netip.AddrFrom4([4]byte{127, 0, 0, byte(1 + i)}), Profile: "p3"})
+	}
+	p, err := policy.NewSnapshot(cfg, set, 0, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h.SetPolicy(p)
+	var q query
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		hit(h, &q, pkts[i%len(pkts)], buf)
+		i++
 	}
 }
