@@ -86,15 +86,31 @@ func (q *query) appendRcode(dst []byte, rcode int, ede uint16) []byte {
 // appendRecords appends an answer carrying the given records, for the rare
 // answers amane makes itself (static LAN names, RFC 8482 for ANY).
 func (q *query) appendRecords(dst []byte, answer []dns.RR) []byte {
-	m := new(dns.Msg)
-	m.Id, m.Response, m.RecursionAvailable = q.req.id, true, true
-	m.RecursionDesired, m.CheckingDisabled = q.req.flags&flagRD != 0, q.req.cd()
-	name, _, err := dns.UnpackDomainName(q.pkt, headerLen)
+	m, err := q.replyMsg()
 	if err != nil {
 		return q.appendRcode(dst, dns.RcodeServerFailure, 0)
 	}
-	m.Question = []dns.Question{{Name: name, Qtype: q.req.qtype, Qclass: q.req.qclass}}
 	m.Answer = answer
+	return q.appendMsg(dst, m)
+}
+
+// replyMsg starts a reply to q as a dns.Msg: the client's ID, flags and
+// question, spelled as the client spelled it.
+func (q *query) replyMsg() (*dns.Msg, error) {
+	name, _, err := dns.UnpackDomainName(q.pkt, headerLen)
+	if err != nil {
+		return nil, err
+	}
+	m := new(dns.Msg)
+	m.Id, m.Response, m.RecursionAvailable = q.req.id, true, true
+	m.RecursionDesired, m.CheckingDisabled = q.req.flags&flagRD != 0, q.req.cd()
+	m.Question = []dns.Question{{Name: name, Qtype: q.req.qtype, Qclass: q.req.qclass}}
+	return m, nil
+}
+
+// appendMsg packs m as the reply to q: with an OPT record when the client
+// sent one, and cut to what the client can take.
+func (q *query) appendMsg(dst []byte, m *dns.Msg) []byte {
 	if q.req.edns {
 		m.SetEdns0(q.set.ednsSize, q.req.do)
 	}

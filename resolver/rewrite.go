@@ -56,17 +56,14 @@ func (q *query) appendRewritten(dst []byte, e *entry, now time.Time) []byte {
 	if err := target.Unpack(e.msg); err != nil {
 		return q.appendRcode(dst, dns.RcodeServerFailure, 0)
 	}
-	name, _, err := dns.UnpackDomainName(q.pkt, headerLen)
+	m, err := q.replyMsg()
 	if err != nil {
 		return q.appendRcode(dst, dns.RcodeServerFailure, 0)
 	}
+	name := m.Question[0].Name
 	age := uint32(max(now.Sub(e.stored), 0) / time.Second)
 	ttl := min(e.ttl-min(e.ttl, age), q.ttlCap())
-	m := new(dns.Msg)
-	m.Id, m.Response, m.RecursionAvailable = q.req.id, true, true
-	m.RecursionDesired, m.CheckingDisabled = q.req.flags&flagRD != 0, q.req.cd()
 	m.Rcode = target.Rcode
-	m.Question = []dns.Question{{Name: name, Qtype: q.req.qtype, Qclass: q.req.qclass}}
 	m.Answer = append([]dns.RR{&dns.CNAME{
 		Hdr:    dns.RR_Header{Name: name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: ttl},
 		Target: dns.Fqdn(q.decision.Target),
@@ -74,13 +71,5 @@ func (q *query) appendRewritten(dst []byte, e *entry, now time.Time) []byte {
 	for _, rr := range target.Answer {
 		rr.Header().Ttl = min(rr.Header().Ttl-min(rr.Header().Ttl, age), q.ttlCap())
 	}
-	if q.req.edns {
-		m.SetEdns0(q.set.ednsSize, q.req.do)
-	}
-	start := len(dst)
-	out, err := m.PackBuffer(dst[len(dst):cap(dst)])
-	if err != nil {
-		return q.appendRcode(dst, dns.RcodeServerFailure, 0)
-	}
-	return q.truncate(append(dst, out...), start)
+	return q.appendMsg(dst, m)
 }
