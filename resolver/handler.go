@@ -147,8 +147,9 @@ func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
 	}
 	switch {
 	case !s.allowed(q.client.Addr):
+		// No Extended DNS Error: a stranger gets no byte more than it sent.
 		h.Stats.Refused.Add(1)
-		return q.appendRcode(dst, dns.RcodeRefused, edeProhibited), true
+		return q.appendRcode(dst, dns.RcodeRefused, 0), true
 	case limited: // over TCP the source address is real: say no rather than time out
 		return q.appendRcode(dst, dns.RcodeRefused, 0), true
 	case q.req.qclass != dns.ClassINET:

@@ -10,7 +10,6 @@ import (
 // Extended DNS Error codes amane sends (RFC 8914 4).
 const (
 	edeStaleAnswer        = 3
-	edeProhibited         = 18
 	edeNoReachableAuthory = 22
 )
 
