@@ -63,6 +63,10 @@ var Flavors = []Flavor{
 			edit(`rate_limit = 100 .*`, `rate_limit = 0          # every query comes from dnsmasq: no per-address limit`),
 			edit(`memory = "32MiB" .*`, `memory = "8MiB"         # a 128 MB router: see packaging/README.md, Memory`),
 			edit(`entries = 100000 .*`, `entries = 20000         # most answers kept`),
+			// dnsmasq on this router adds each device's MAC (add-mac);
+			// its DHCP leases give the host names for amane devices.
+			edit(`trusted_forwarders = \[\]`, `trusted_forwarders = ["127.0.0.1"]   # this router's dnsmasq, with add-mac`),
+			edit(`leases = \[\] .*`, `leases = ["/tmp/dhcp.leases"]        # OpenWrt's dnsmasq leases`),
 		},
 	},
 	{
@@ -73,7 +77,7 @@ var Flavors = []Flavor{
 `,
 		Edits: []Edit{
 			edit(`listen = .*`, `listen = ["0.0.0.0:5353"]   # publish it as port 53: docker run -p 53:5353/udp -p 53:5353/tcp`),
-			edit(`# allow = .*`, `allow = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]`),
+			edit(`# allow = \["127\.0\.0\.0/8".*`, `allow = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]`),
 		},
 	},
 }
