@@ -65,7 +65,7 @@ func (p *parser) dnsmasqDomain(d []byte) {
 	switch {
 	case len(d) == 0:
 		p.skip(ReasonSyntax) // "//" means unqualified names
-	case bytes.IndexAny(d, "*#") >= 0:
+	case bytes.ContainsAny(d, "*#"):
 		p.skip(ReasonGlob)
 	default:
 		p.emitField(d, Block, scope)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/amane-dns/amane/blocklist"
@@ -107,5 +106,3 @@ func (c *FilterConfig) answer() BlockAnswer {
 	}
 	return a
 }
-
-func joinCategories(names []string) string { return strings.Join(names, ",") }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/amane-dns/amane/blocklist"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // usageBucket holds today's use: key "DAY\x00DEVICE\x00BUDGET", value the
@@ -220,7 +222,7 @@ func (u *Usage) Flush() error {
 	u.dirty = false
 	u.mu.Unlock()
 	return u.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(usageBucket); err != nil && err != bolt.ErrBucketNotFound {
+		if err := tx.DeleteBucket(usageBucket); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 			return err
 		}
 		b, err := tx.CreateBucket(usageBucket)

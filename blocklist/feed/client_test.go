@@ -109,7 +109,7 @@ func TestUpdateRefuses(t *testing.T) {
 			})
 		}, nil, "refusing a redirect from http to https"},
 		{"a server error is refused", func(f *fixture) {
-			f.route(ManifestFile, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 503) })
+			f.route(ManifestFile, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
 		}, nil, "the server answered 503"},
 		{"a server that is down is reported", func(f *fixture) {
 			f.srv.Close()

@@ -57,19 +57,14 @@ wait "$pid"`
 
 // PinnedCommand returns a command that runs argv pinned to cpu with taskset,
 // which execs argv so the process keeps taskset's PID; with cpu "", argv runs
-// where the scheduler puts it. A non-nil ctx kills the command's process
-// group when it ends. The command is killed if the harness exits first.
+// where the scheduler puts it. The end of ctx kills the command's process
+// group. The command is killed if the harness exits first.
 func PinnedCommand(ctx context.Context, cpu string, argv ...string) *exec.Cmd {
 	if cpu != "" {
 		argv = append([]string{"taskset", "-c", cpu}, argv...)
 	}
-	var cmd *exec.Cmd
-	if ctx != nil {
-		cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
-		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	} else {
-		cmd = exec.Command(argv[0], argv[1:]...)
-	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	return cmd
 }
@@ -89,7 +84,7 @@ func StartChild(name, dir, cpu string, argv ...string) (*Child, error) {
 	}
 	defer pidR.Close()
 	shArgs := append([]string{"sh", "-c", lifelineScript, "sh"}, argv...)
-	c := &Child{Name: name, cmd: PinnedCommand(nil, cpu, shArgs...), LogPath: logPath, exited: make(chan struct{})}
+	c := &Child{Name: name, cmd: PinnedCommand(context.Background(), cpu, shArgs...), LogPath: logPath, exited: make(chan struct{})}
 	c.cmd.Stdout, c.cmd.Stderr = logFile, logFile
 	c.cmd.ExtraFiles = []*os.File{pidW} // fd 3
 	if c.lifeline, err = c.cmd.StdinPipe(); err != nil {
@@ -107,7 +102,7 @@ func StartChild(name, dir, cpu string, argv ...string) (*Child, error) {
 		close(c.exited)
 	}()
 	// The shell writes the PID at once; EOF without it means it failed.
-	line, err := bufio.NewReader(pidR).ReadString('\n')
+	line, _ := bufio.NewReader(pidR).ReadString('\n') // a short read leaves no number: Atoi says so
 	if c.serverPID, err = strconv.Atoi(strings.TrimSpace(line)); err != nil {
 		c.Stop()
 		return nil, fmt.Errorf("starting %s: no PID from the lifeline: %w", name, err)
