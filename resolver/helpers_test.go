@@ -52,12 +52,20 @@ func pack(t testing.TB, m *dns.Msg) []byte {
 func startUpstream(t testing.TB, respond func(q *dns.Msg, tcp bool) [][]byte) *fakeUpstream {
 	t.Helper()
 	u := &fakeUpstream{t: t, respond: respond}
-	var err error
-	if u.udp, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
-		t.Fatal(err)
-	}
-	if u.tcp, err = net.Listen("tcp", u.udp.LocalAddr().String()); err != nil {
-		t.Fatal(err)
+	// UDP takes any free port; TCP wants the same one, which another
+	// test may hold, so pick again when it is taken.
+	for try := 0; ; try++ {
+		var err error
+		if u.udp, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		if u.tcp, err = net.Listen("tcp", u.udp.LocalAddr().String()); err == nil {
+			break
+		}
+		u.udp.Close()
+		if try == 9 {
+			t.Fatal(err)
+		}
 	}
 	u.wg.Add(2)
 	go u.serveUDP()

@@ -56,25 +56,52 @@ func Listen(h *Handler, addrs []string, log *slog.Logger) (*Server, error) {
 }
 
 func (s *Server) listen(addr string) error {
-	first, err := listenUDP(addr)
+	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return err
 	}
-	s.udp = append(s.udp, first)
+	// A port of 0 lets the kernel pick a UDP port, and that port may be
+	// taken for TCP by someone else; then pick again. A named port that
+	// TCP cannot have is the operator's problem to hear about at once.
+	for try := 0; ; try++ {
+		udp, tcp, err := listenPair(addr)
+		if err == nil {
+			s.udp = append(s.udp, udp...)
+			s.tcp = append(s.tcp, tcp)
+			return nil
+		}
+		if port != "0" || try == 9 || errors.Is(err, errUDP) {
+			return err
+		}
+	}
+}
+
+var errUDP = errors.New("udp")
+
+// listenPair binds addr's UDP sockets (one per usable core) and then TCP on
+// the port UDP got.
+func listenPair(addr string) ([]*udpConn, net.Listener, error) {
+	first, err := listenUDP(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", errUDP, err)
+	}
+	udp := []*udpConn{first}
 	bound := first.localAddr().String() // the real port when addr asked for :0
 	for i := 1; i < runtime.NumCPU(); i++ {
 		c, err := listenUDP(bound)
 		if err != nil {
 			break // one socket still serves; more only spread load
 		}
-		s.udp = append(s.udp, c)
+		udp = append(udp, c)
 	}
 	l, err := net.Listen("tcp", bound)
 	if err != nil {
-		return err
+		for _, c := range udp {
+			c.close()
+		}
+		return nil, nil, err
 	}
-	s.tcp = append(s.tcp, l)
-	return nil
+	return udp, l, nil
 }
 
 // ReadLoops is the number of UDP read loops Serve starts. Each spends its
