@@ -25,6 +25,7 @@ import (
 	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/amane-dns/amane/internal/fielderr"
 	"github.com/amane-dns/amane/policy"
+	"github.com/amane-dns/amane/reports"
 	"github.com/amane-dns/amane/resolver"
 )
 
@@ -40,6 +41,7 @@ type File struct {
 	Local    resolver.LocalConfig     `toml:"local"`
 	Lists    []blocklist.SourceConfig `toml:"list"`
 	Feeds    []feed.Config            `toml:"feed"`
+	Helpline reports.Config           `toml:"helpline"`
 
 	// The policy: see package policy.
 	Timezone    string                 `toml:"timezone"`
@@ -254,6 +256,7 @@ func (f *File) validate() error {
 	r := f.Resolver()
 	pc := f.Policy()
 	errs = append(errs, r.Validate(), pc.Validate(), blocklist.ValidateSources(f.Lists))
+	errs = append(errs, flatten(f.Helpline.Validate())...)
 	for i, fc := range f.Feeds {
 		for _, err := range flatten(fc.Validate()) {
 			var fe interface{ Field() string }

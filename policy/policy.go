@@ -12,6 +12,7 @@ package policy
 
 import (
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/amane-dns/amane/blocklist"
@@ -94,6 +95,7 @@ type Snapshot struct {
 	bypass      nameSet              // nil when the bypass defences are off
 	pauses      *Pauses              // nil: nothing can be paused
 	usage       *Usage               // nil: budgets are never spent
+	watch       *blocklist.Set       // nil: no watch lists
 	loc         *time.Location
 	id          identity
 	answer      BlockAnswer
@@ -209,6 +211,56 @@ func (s *Snapshot) Targets(name string) bool {
 		}
 	}
 	return name == "default"
+}
+
+// WithWatch gives the snapshot the helpline's watch lists: names that are
+// never blocked for being there, only counted (Watched). Call it before
+// the snapshot is published.
+func (s *Snapshot) WithWatch(set *blocklist.Set) *Snapshot {
+	if set.Len() > 0 {
+		s.watch = set
+	}
+	return s
+}
+
+// Watched returns the categories of the watch lists name is on, if any.
+// It costs one lookup in a small set, and nothing without watch lists.
+func (s *Snapshot) Watched(name string) blocklist.Categories {
+	if s.watch == nil {
+		return 0
+	}
+	return s.watch.Lookup(name).Categories
+}
+
+// ListedName returns the least specific suffix of name that the watch
+// lists (watch) or the mandatory categories (otherwise) match: the listed
+// domain a lookup fell under, which is what a report names, rather than
+// the query, whose extra labels could say anything. It is "" when nothing
+// matches. It is for reports, off the hot path.
+func (s *Snapshot) ListedName(name string, watch bool) string {
+	set, mask := s.set, s.mandatory
+	if watch {
+		set, mask = s.watch, ^blocklist.Categories(0)
+	}
+	if set == nil {
+		return ""
+	}
+	name = strings.TrimSuffix(name, ".")
+	for i := len(name) - 1; i >= 0; i-- {
+		if i == 0 || name[i-1] == '.' {
+			if set.Lookup(name[i:]).Categories&mask != 0 {
+				return name[i:]
+			}
+		}
+	}
+	return ""
+}
+
+// AgeBand returns the age band of the profile c gets ("" when it has
+// none), for reports whose owner chose to share it.
+func (s *Snapshot) AgeBand(c Client) string {
+	p, _ := s.id.identify(c)
+	return p.ageBand
 }
 
 // Location is the time zone the snapshot reads schedules and days in.

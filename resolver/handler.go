@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/amane-dns/amane/policy"
+	"github.com/amane-dns/amane/reports"
 	"github.com/miekg/dns"
 	"golang.org/x/sync/singleflight"
 )
@@ -26,9 +28,10 @@ type Handler struct {
 	policy   atomic.Pointer[policy.Snapshot] // never nil after New
 	limiter  *rateLimiter
 	flight   singleflight.Group
-	inflight atomic.Int64      // queries waiting for an upstream, prefetches included
-	bg       sync.WaitGroup    // prefetches
-	uses     chan<- policy.Use // budgeted answers, to the usage accounting; nil: none
+	inflight atomic.Int64       // queries waiting for an upstream, prefetches included
+	bg       sync.WaitGroup     // prefetches
+	uses     chan<- policy.Use  // budgeted answers, to the usage accounting; nil: none
+	hits     chan<- reports.Hit // watch-list and mandatory hits, to the report counter; nil: none
 
 	// Stats counts what the handler did; read it with Stats.Snapshot.
 	Stats Stats
@@ -75,6 +78,33 @@ func (h *Handler) Reload(cfg Config) error {
 // ever waiting: a full channel drops the use and counts it. Call it before
 // serving.
 func (h *Handler) RecordUses(ch chan<- policy.Use) { h.uses = ch }
+
+// RecordHits sends every lookup of a name on a helpline watch list, and
+// every attempt to reach a mandatory category, to ch, on the same terms
+// as RecordUses. Call it before serving.
+func (h *Handler) RecordHits(ch chan<- reports.Hit) { h.hits = ch }
+
+// noteHits sends q's hits, if any. Only hits allocate (the name is copied
+// out of the reused buffer); every other query costs a nil check or one
+// lookup in the small watch set.
+func (h *Handler) noteHits(q *query, now time.Time) {
+	if q.decision.Mandatory {
+		h.sendHit(reports.Hit{Kind: reports.Mandatory, Name: strings.Clone(q.name),
+			Categories: q.decision.Categories, AgeBand: q.pol.AgeBand(q.client), At: now})
+	}
+	if cats := q.pol.Watched(q.name); cats != 0 {
+		h.sendHit(reports.Hit{Kind: reports.Watch, Name: strings.Clone(q.name),
+			Categories: cats, AgeBand: q.pol.AgeBand(q.client), At: now})
+	}
+}
+
+func (h *Handler) sendHit(hit reports.Hit) {
+	select {
+	case h.hits <- hit:
+	default:
+		h.Stats.HitsDropped.Add(1)
+	}
+}
 
 // SetPolicy publishes a new policy snapshot; queries that already loaded
 // the old one finish with it.
@@ -174,6 +204,9 @@ func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
 		default:
 			h.Stats.UsesDropped.Add(1)
 		}
+	}
+	if h.hits != nil {
+		h.noteHits(q, now)
 	}
 	switch q.decision.Action {
 	case policy.Block:

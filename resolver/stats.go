@@ -16,6 +16,7 @@ type Stats struct {
 	Prefetches  atomic.Uint64
 	Rebinding   atomic.Uint64 // private addresses removed from public answers
 	UsesDropped atomic.Uint64 // budgeted answers not counted: the accounting fell behind
+	HitsDropped atomic.Uint64 // watch and mandatory hits not counted for the helpline
 }
 
 // Snapshot returns the counters by name, for logs and the status command.
@@ -25,5 +26,6 @@ func (s *Stats) Snapshot() map[string]uint64 {
 		"refused": s.Refused.Load(), "rate_limited": s.RateLimited.Load(), "malformed": s.Malformed.Load(),
 		"servfail": s.ServFail.Load(), "stale": s.Stale.Load(), "prefetches": s.Prefetches.Load(),
 		"rebinding_stripped": s.Rebinding.Load(), "uses_dropped": s.UsesDropped.Load(),
+		"hits_dropped": s.HitsDropped.Load(),
 	}
 }
