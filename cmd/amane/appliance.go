@@ -14,6 +14,7 @@ import (
 	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/policy"
+	"github.com/amane-dns/amane/reports"
 	"github.com/amane-dns/amane/resolver"
 )
 
@@ -36,7 +37,9 @@ type appliance struct {
 	pol       *policy.Snapshot // the one in force
 	set       *blocklist.Set
 	mandatory blocklist.Categories  // from the helpline feeds
-	feeds     map[int]feed.Snapshot // by index in cfg.Feeds
+	watch     *blocklist.Set        // the feeds' watch lists
+	feeds     map[int]feed.Snapshot // by index in subscriptions(cfg)
+	outbox    *reports.Outbox       // nil without a [helpline] and a state_dir
 	sources   *blocklist.Sources
 	stopLists context.CancelFunc
 }
@@ -73,6 +76,7 @@ func (a *appliance) startLists() {
 	}
 	fromFeeds, mandatory := a.feedSourcesLocked()
 	a.mandatory = mandatory
+	a.watch = watchSet(a.log, a.feeds)
 	a.sources = blocklist.NewSources(append(slices.Clip(a.cfg.Lists), fromFeeds...), listsDir(a.cfg), a.log)
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stopLists = cancel
@@ -99,12 +103,12 @@ func (a *appliance) startLists() {
 // publishLocked compiles the policy from the filter in force and the
 // current lists, and swaps it in.
 func (a *appliance) publishLocked() {
-	pol, err := policy.NewSnapshot(a.cfg.Policy(), a.set, a.mandatory, feedDomains(a.cfg, a.feeds))
+	pol, err := policy.NewSnapshot(a.cfg.Policy(), a.set, a.mandatory, feedDomains(a.feeds))
 	if err != nil { // the filter was validated with the file; this is a bug
 		a.log.Error("policy not compiled; the previous one stays", "err", err)
 		return
 	}
-	a.pol = pol.WithPauses(a.pauses).WithUsage(a.usage).WithNeighbours(a.neighbours)
+	a.pol = pol.WithPauses(a.pauses).WithUsage(a.usage).WithNeighbours(a.neighbours).WithWatch(a.watch)
 	a.h.SetPolicy(a.pol)
 }
 
@@ -133,8 +137,9 @@ func (a *appliance) reload(path string) {
 		a.log.Warn("state_dir changed: it takes effect at the next restart")
 		next.StateDir = running.StateDir
 	}
-	if !reflect.DeepEqual(next.Feeds, running.Feeds) {
-		a.log.Warn("[[feed]] changed: it takes effect at the next restart")
+	if !reflect.DeepEqual(next.Feeds, running.Feeds) || next.Helpline != running.Helpline {
+		a.log.Warn("[[feed]] or [helpline] changed: it takes effect at the next restart")
+		next.Feeds, next.Helpline = running.Feeds, running.Helpline
 	}
 	if !slices.Equal(next.Identify.Leases, running.Identify.Leases) || next.Identify.Neighbours != running.Identify.Neighbours {
 		a.log.Warn("identify.leases or identify.neighbours changed: it takes effect at the next restart")
@@ -147,6 +152,13 @@ func (a *appliance) reload(path string) {
 	}
 	a.level.Set(parseLevel(next.Log.Level))
 	a.log.Info("configuration reloaded", "file", path)
+}
+
+// policy returns the snapshot in force.
+func (a *appliance) policy() *policy.Snapshot {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.pol
 }
 
 func (a *appliance) stop() {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/policy"
+	"github.com/amane-dns/amane/reports"
 )
 
 // The control socket lets the operator commands (pause, resume) act on the
@@ -22,19 +23,22 @@ const controlSocket = "control.sock"
 
 // controlRequest is one line a command sends; controlReply the answer.
 type controlRequest struct {
-	Cmd      string    `json:"cmd"` // pause, resume, pauses, grant, usage, devices
+	Cmd      string    `json:"cmd"` // pause, resume, pauses, grant, usage, devices, report, report-status, rotate-key
 	Target   string    `json:"target,omitempty"`
 	Until    time.Time `json:"until,omitzero"`
-	Category string    `json:"category,omitempty"` // grant
+	Category string    `json:"category,omitempty"` // grant, report
 	Minutes  int       `json:"minutes,omitempty"`  // grant
+	Note     string    `json:"note,omitempty"`     // report
+	AgeBand  string    `json:"age_band,omitempty"` // report
 }
 
 type controlReply struct {
-	OK      bool           `json:"ok"`
-	Message string         `json:"message,omitempty"`
-	Pauses  []policy.Pause `json:"pauses,omitempty"`
-	Usage   []usageLine    `json:"usage,omitempty"`
-	Devices []deviceLine   `json:"devices,omitempty"`
+	OK      bool                  `json:"ok"`
+	Message string                `json:"message,omitempty"`
+	Pauses  []policy.Pause        `json:"pauses,omitempty"`
+	Usage   []usageLine           `json:"usage,omitempty"`
+	Devices []deviceLine          `json:"devices,omitempty"`
+	Outbox  *reports.OutboxStatus `json:"outbox,omitempty"`
 }
 
 // deviceLine is one device the network knows.
@@ -99,6 +103,8 @@ func (a *appliance) control(req controlRequest) controlReply {
 	switch req.Cmd {
 	case "grant", "usage":
 		return a.budgetControl(pol, req)
+	case "report", "report-status", "rotate-key":
+		return a.reportControl(req)
 	case "devices":
 		var lines []deviceLine
 		for _, d := range pol.Devices() {

@@ -41,13 +41,14 @@ func runDoctor(w io.Writer, args []string) error {
 // checkFeeds loads each feed's verified copy from disk, as amane does at
 // boot, and says whether it is there, current, or past its expiry.
 func checkFeeds(cfg *configs.File) []doctor.Result {
-	if cfg.StateDir == "" || len(cfg.Feeds) == 0 {
+	fcs, _ := subscriptions(cfg)
+	if cfg.StateDir == "" || len(fcs) == 0 {
 		return nil // nothing on disk to look at; the state check says why
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	subs, snaps := loadFeeds(quiet, cfg)
 	var out []doctor.Result
-	for i, fc := range cfg.Feeds {
+	for i, fc := range fcs {
 		r := doctor.Result{Check: "feed", Status: doctor.OK}
 		snap, ok := snaps[i]
 		switch {

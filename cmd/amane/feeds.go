@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/feed"
@@ -21,13 +24,29 @@ func acceptList(l feed.List) error {
 	return err
 }
 
+// subscriptions are the feeds the appliance takes: each [[feed]], then the
+// helpline's, in that order (the index of a feed.Snapshot in the maps
+// below), each with its own directory under state_dir/feeds.
+func subscriptions(cfg *configs.File) (cfgs []feed.Config, dirs []string) {
+	for i, fc := range cfg.Feeds {
+		cfgs = append(cfgs, fc)
+		dirs = append(dirs, fmt.Sprintf("%d-%s", i, fc.Name))
+	}
+	if cfg.Helpline.Enabled() {
+		cfgs = append(cfgs, cfg.Helpline.Feed())
+		dirs = append(dirs, "helpline")
+	}
+	return cfgs, dirs
+}
+
 // loadFeeds opens each subscribed feed and loads its verified copy from
 // disk, as at a cold boot: no network. It returns the subscriptions (nil
 // for a feed that could not be opened) and the copies that verified.
 func loadFeeds(log *slog.Logger, cfg *configs.File) ([]*feed.Subscription, map[int]feed.Snapshot) {
-	subs, snaps := make([]*feed.Subscription, len(cfg.Feeds)), map[int]feed.Snapshot{}
-	for i, fc := range cfg.Feeds {
-		dir := filepath.Join(stateOrTemp(cfg), "feeds", fmt.Sprintf("%d-%s", i, fc.Name))
+	fcs, dirs := subscriptions(cfg)
+	subs, snaps := make([]*feed.Subscription, len(fcs)), map[int]feed.Snapshot{}
+	for i, fc := range fcs {
+		dir := filepath.Join(stateOrTemp(cfg), "feeds", dirs[i])
 		sub, err := feed.New(fc, feed.Options{StateDir: dir, Accept: acceptList, Logger: log})
 		if err != nil {
 			log.Error("feed not subscribed", "feed", fc.URL, "err", err)
@@ -48,17 +67,18 @@ func loadFeeds(log *slog.Logger, cfg *configs.File) ([]*feed.Subscription, map[i
 
 // startFeeds loads the feeds' verified copies (a cold boot filters with
 // them before any network) and polls for new versions; a new version
-// recompiles the lists. Changes to [[feed]] take a restart.
+// recompiles the lists. Changes to [[feed]] and [helpline] take a restart.
 func (a *appliance) startFeeds(ctx context.Context) {
 	subs, snaps := loadFeeds(a.log, a.cfg)
 	a.mu.Lock()
 	a.feeds = snaps
 	a.mu.Unlock()
+	fcs, _ := subscriptions(a.cfg)
 	for i, sub := range subs {
 		if sub == nil {
 			continue
 		}
-		fc := a.cfg.Feeds[i]
+		fc := fcs[i]
 		go sub.Poll(ctx, fc.PollInterval(), func(snap feed.Snapshot) {
 			a.log.Info("feed updated", "feed", sub.Name(), "version", snap.Manifest.Version)
 			a.setFeed(i, snap)
@@ -74,20 +94,26 @@ func (a *appliance) setFeed(i int, snap feed.Snapshot) {
 }
 
 func (a *appliance) feedSourcesLocked() ([]blocklist.SourceConfig, blocklist.Categories) {
-	return feedSources(a.cfg, a.feeds)
+	return feedSources(a.feeds)
+}
+
+// inOrder returns the verified feed copies in subscription order.
+func inOrder(feeds map[int]feed.Snapshot) []feed.Snapshot {
+	idx := slices.Sorted(maps.Keys(feeds))
+	out := make([]feed.Snapshot, len(idx))
+	for i, k := range idx {
+		out[i] = feeds[k]
+	}
+	return out
 }
 
 // feedSources turns verified feed copies into list sources, and returns
 // the categories they make mandatory. Watch lists never block: they are
-// only counted for the helpline, so they are left out here.
-func feedSources(cfg *configs.File, feeds map[int]feed.Snapshot) ([]blocklist.SourceConfig, blocklist.Categories) {
+// only counted for the helpline, so they are left out here (watchSet).
+func feedSources(feeds map[int]feed.Snapshot) ([]blocklist.SourceConfig, blocklist.Categories) {
 	var srcs []blocklist.SourceConfig
 	var mandatory blocklist.Categories
-	for i := range cfg.Feeds {
-		snap, ok := feeds[i]
-		if !ok {
-			continue
-		}
+	for _, snap := range inOrder(feeds) {
 		for _, l := range snap.Manifest.Lists {
 			if l.Watch {
 				continue
@@ -105,12 +131,44 @@ func feedSources(cfg *configs.File, feeds map[int]feed.Snapshot) ([]blocklist.So
 	return srcs, mandatory
 }
 
+// watchSet compiles the feeds' watch lists: names whose lookups are
+// counted for the helpline and never blocked for being there. A list that
+// does not read is left out, with a log line; the others still count.
+func watchSet(log *slog.Logger, feeds map[int]feed.Snapshot) *blocklist.Set {
+	b := blocklist.NewBuilder()
+	for _, snap := range inOrder(feeds) {
+		for _, l := range snap.Manifest.Lists {
+			if !l.Watch {
+				continue
+			}
+			cat, err1 := blocklist.ParseCategory(l.Category)
+			format, err2 := blocklist.ParseFormat(l.Format)
+			f, err3 := os.Open(snap.Path(l))
+			if err := errors.Join(err1, err2, err3); err != nil {
+				log.Error("watch list not loaded", "list", snap.Manifest.Name+"/"+l.File, "err", err)
+				continue
+			}
+			_, err := b.Parse(b.AddList(snap.Manifest.Name+"/"+l.File, cat), f, format)
+			f.Close()
+			if err != nil {
+				log.Error("watch list not loaded", "list", snap.Manifest.Name+"/"+l.File, "err", err)
+			}
+		}
+	}
+	set, err := b.Build()
+	if err != nil {
+		log.Error("watch lists not compiled", "err", err)
+		return nil
+	}
+	return set
+}
+
 // feedDomains are the helpline's own domains, from the feeds' contact
 // details: never blocked, not even at bedtime (DESIGN.md).
-func feedDomains(cfg *configs.File, feeds map[int]feed.Snapshot) []string {
+func feedDomains(feeds map[int]feed.Snapshot) []string {
 	var out []string
-	for i := range cfg.Feeds {
-		if snap, ok := feeds[i]; ok && snap.Manifest.Contact != nil {
+	for _, snap := range inOrder(feeds) {
+		if snap.Manifest.Contact != nil {
 			out = append(out, snap.Manifest.Contact.Domains...)
 		}
 	}

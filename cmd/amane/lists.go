@@ -101,7 +101,7 @@ func explain(w io.Writer, args []string) error {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	_, snaps := loadFeeds(quiet, cfg)
-	fromFeeds, mandatory := feedSources(cfg, snaps)
+	fromFeeds, mandatory := feedSources(snaps)
 	srcs := blocklist.NewSources(append(slices.Clip(cfg.Lists), fromFeeds...), listsDir(cfg), quiet)
 	set, err := srcs.Build()
 	if err != nil {
@@ -112,7 +112,7 @@ func explain(w io.Writer, args []string) error {
 			fmt.Fprintf(w, "note: list %q is not loaded: %s\n", st.Name, st.Err)
 		}
 	}
-	pol, err := policy.NewSnapshot(cfg.Policy(), set, mandatory, feedDomains(cfg, snaps))
+	pol, err := policy.NewSnapshot(cfg.Policy(), set, mandatory, feedDomains(snaps))
 	if err != nil {
 		return err
 	}

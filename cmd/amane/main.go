@@ -28,6 +28,10 @@ usage:
   amane usage [-config FILE] [DEVICE]
                                  show today's use of every time budget, and what is left
   amane devices [-config FILE]   list the devices the network knows, named or not yet
+  amane report [-config FILE] NAME --category C [--note TEXT] [--age-band B]
+                                 report a site to the helpline, anonymously (kept until it is
+                                 acknowledged); --status shows what waits, --rotate-key makes a
+                                 new pseudonymous key
   amane version                  print the version
 `
 
@@ -58,6 +62,8 @@ func main() {
 		err = devicesCommand(os.Stdout, args)
 	case "doctor":
 		err = runDoctor(os.Stdout, args)
+	case "report":
+		err = report(args, os.Stdout)
 	case "version":
 		fmt.Println(versionString())
 	case "help", "-h", "-help", "--help":

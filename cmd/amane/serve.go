@@ -17,6 +17,7 @@ import (
 
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/policy"
+	"github.com/amane-dns/amane/reports"
 	"github.com/amane-dns/amane/resolver"
 	bolt "go.etcd.io/bbolt"
 )
@@ -84,6 +85,10 @@ func serve(args []string) error {
 	neighbours := policy.NewNeighbours(cfg.Identify.Leases, arp)
 	go neighbours.Run(ctx)
 	app := &appliance{log: log, level: level, h: h, cfg: cfg, pauses: pauses, usage: usage, neighbours: neighbours}
+	hits, hitsDone, err := app.startReports(ctx, db)
+	if err != nil {
+		return err
+	}
 	app.startFeeds(ctx)
 	app.startLists()
 	defer app.stop()
@@ -129,6 +134,10 @@ func serve(args []string) error {
 	h.Close()
 	close(uses) // no query is answered any more: flush the day's use
 	<-usageDone
+	if hits != nil {
+		close(hits) // and the day's counts for the helpline
+		<-hitsDone
+	}
 	if cacheFile != "" {
 		n, err := h.SaveCache(cacheFile)
 		if err != nil {
@@ -138,6 +147,42 @@ func serve(args []string) error {
 		}
 	}
 	return nil
+}
+
+// startReports opens the report outbox and starts its sender, and the
+// counter that turns the resolver's hits into daily counts; it returns the
+// hits channel, to close at shutdown, and a channel closed once the counts
+// are written. Without a [helpline] (or a state_dir to keep an outbox in)
+// nothing is counted or sent.
+func (a *appliance) startReports(ctx context.Context, db *bolt.DB) (chan reports.Hit, chan struct{}, error) {
+	hc := a.cfg.Helpline
+	if !hc.Enabled() {
+		return nil, nil, nil
+	}
+	if db == nil {
+		a.log.Warn("[helpline] is set but state_dir is empty: its feed is used, but nothing is reported (reports need a durable outbox)")
+		return nil, nil, nil
+	}
+	outbox, err := reports.OpenOutbox(db, a.log, reports.Limits{})
+	if err != nil {
+		return nil, nil, err
+	}
+	a.outbox = outbox
+	loc := location(a.cfg)
+	sender := &reports.Sender{Outbox: outbox, URL: hc.URL, Log: a.log, Location: loc}
+	go sender.Run(ctx)
+	hits := make(chan reports.Hit, 1024)
+	done := make(chan struct{})
+	counter := &reports.Counter{Outbox: outbox, ShareAgeBand: hc.ShareAgeBand, Location: loc, Log: a.log,
+		Listed: func(h reports.Hit) string {
+			if pol := a.policy(); pol != nil {
+				return pol.ListedName(h.Name, h.Kind == reports.Watch)
+			}
+			return ""
+		}}
+	go func() { counter.Run(hits, time.Minute); close(done) }()
+	a.h.RecordHits(hits)
+	return hits, done, nil
 }
 
 // loadCache reads the saved cache, if the configuration keeps one, and

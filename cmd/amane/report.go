@@ -1,0 +1,184 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/reports"
+)
+
+// report is `amane report`: a parent or teacher tells the helpline about a
+// site, anonymously; or looks at what waits to be sent; or changes the
+// appliance's pseudonym.
+func report(args []string, w io.Writer) error {
+	fl := flag.NewFlagSet("report", flag.ContinueOnError)
+	path := fl.String("config", "/etc/amane/amane.toml", "configuration file of the running amane")
+	category := fl.String("category", "", "what the site is: "+categoryIDs())
+	note := fl.String("note", "", "what happened, in your own words (sent as written; do not name anyone)")
+	ageBand := fl.String("age-band", "", "the age of the child concerned: under-9, 9-12, 13-17 or adult (sent only if share_age_band = true)")
+	status := fl.Bool("status", false, "show the reports waiting, sent and acknowledged")
+	rotate := fl.Bool("rotate-key", false, "make a new key: later reports cannot be linked to earlier ones")
+	if err := fl.Parse(reorder(args, "status", "rotate-key")); err != nil {
+		return err
+	}
+	switch {
+	case *status && fl.NArg() == 0:
+		rep, err := ask(*path, controlRequest{Cmd: "report-status"})
+		if err != nil {
+			return err
+		}
+		printOutbox(w, rep.Outbox, time.Now())
+		return nil
+	case *rotate && fl.NArg() == 0:
+		rep, err := ask(*path, controlRequest{Cmd: "rotate-key"})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, rep.Message)
+		return nil
+	case fl.NArg() != 1 || *status || *rotate:
+		return errors.New("report: want NAME --category C [--note TEXT], or --status, or --rotate-key")
+	}
+	domain, err := reports.DomainOf(fl.Arg(0))
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if *category == "" {
+		return fmt.Errorf("report: --category is required: one of %s", categoryIDs())
+	}
+	if _, err := blocklist.ParseCategory(*category); err != nil {
+		return fmt.Errorf("report: --category: %w (one of %s)", err, categoryIDs())
+	}
+	rep, err := ask(*path, controlRequest{Cmd: "report", Target: domain, Category: strings.ToLower(strings.TrimSpace(*category)),
+		Note: *note, AgeBand: *ageBand})
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	fmt.Fprintln(w, rep.Message)
+	return nil
+}
+
+// reorder moves the boolean flags named to the front, so that they may
+// come after NAME as well as before it.
+func reorder(args []string, bools ...string) []string {
+	var front, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name := strings.TrimLeft(a, "-")
+		isBool := false
+		for _, b := range bools {
+			isBool = isBool || name == b
+		}
+		switch {
+		case isBool || strings.HasPrefix(a, "-") && strings.Contains(a, "="):
+			front = append(front, a)
+		case strings.HasPrefix(a, "-") && a != "-" && i+1 < len(args):
+			front = append(front, a, args[i+1])
+			i++
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return append(front, rest...)
+}
+
+func categoryIDs() string {
+	var ids []string
+	for c := range blocklist.NumCategories {
+		ids = append(ids, c.String())
+	}
+	return strings.Join(ids, ", ")
+}
+
+// reportControl is the daemon's side of `amane report`.
+func (a *appliance) reportControl(req controlRequest) controlReply {
+	if a.outbox == nil {
+		return controlReply{Message: "no helpline to report to: set [helpline] url and public_key (and state_dir) in the configuration"}
+	}
+	now := time.Now()
+	switch req.Cmd {
+	case "report-status":
+		st, err := a.outbox.Status()
+		if err != nil {
+			return controlReply{Message: err.Error()}
+		}
+		return controlReply{OK: true, Outbox: &st}
+	case "rotate-key":
+		pub, err := a.outbox.RotateKey(now)
+		if err != nil {
+			return controlReply{Message: err.Error()}
+		}
+		a.log.Info("control", "cmd", "rotate-key")
+		return controlReply{OK: true, Message: "new report key " + pub + ": reports sent from now on cannot be linked to earlier ones"}
+	}
+	a.mu.Lock()
+	share := a.cfg.Helpline.ShareAgeBand
+	a.mu.Unlock()
+	r := reports.Report{Kind: reports.Manual, Domain: req.Target, Category: req.Category, Count: 1,
+		Day: now.In(location(a.cfg)).Format(time.DateOnly), Note: req.Note}
+	var kept string
+	if req.AgeBand != "" {
+		if share {
+			r.AgeBand = req.AgeBand
+		} else {
+			kept = " The age band was not included: share_age_band is false in [helpline]."
+		}
+	}
+	if err := a.outbox.Add(r); err != nil {
+		return controlReply{Message: err.Error()}
+	}
+	a.log.Info("report saved for the helpline", "domain", r.Domain, "category", r.Category)
+	return controlReply{OK: true, Message: fmt.Sprintf("Saved: %s (%s) will be sent to the helpline, without anything that identifies you or your family.%s", r.Domain, r.Category, kept)}
+}
+
+// printOutbox shows what `amane report --status` says.
+func printOutbox(w io.Writer, st *reports.OutboxStatus, now time.Time) {
+	if st == nil {
+		return
+	}
+	fmt.Fprintf(w, "report key: %s (since %s)\n", st.Key, st.KeyCreated)
+	last := "never"
+	if !st.LastAck.IsZero() {
+		last = st.LastAck.Local().Format(time.DateTime)
+	}
+	fmt.Fprintf(w, "acknowledged by the helpline: %d reports (%d by hand) in %d batches; last %s\n",
+		st.AckedReports, st.AckedManual, st.AckedBatches, last)
+	fmt.Fprintf(w, "waiting: %d reports by hand, %d daily counts", len(st.Manual), st.Counts)
+	if st.Dropped > 0 {
+		fmt.Fprintf(w, " (%d older counts dropped when the outbox was full)", st.Dropped)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	for _, r := range st.Manual {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", r.Day, r.Domain, r.Category, oneLine(r.Note))
+	}
+	tw.Flush()
+	for _, b := range st.Batches {
+		fmt.Fprintf(w, "sending: batch %s, %d reports, sealed %s, %d tries", b.ID[:8], b.Reports, ago(now, b.Sealed), b.Attempts)
+		if b.LastError != "" {
+			fmt.Fprintf(w, "; last: %s", b.LastError)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, b := range st.Refused {
+		fmt.Fprintf(w, "refused by the helpline: batch %s, %d reports, %s: %s\n", b.ID[:8], b.Reports, ago(now, b.LastTry), b.LastError)
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 60 {
+		return string(r[:59]) + "…"
+	}
+	return s
+}
+
+func ago(now, t time.Time) string {
+	return now.Sub(t).Round(time.Second).String() + " ago"
+}
