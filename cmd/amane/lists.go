@@ -116,6 +116,8 @@ func explain(w io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
+	watch := watchSet(quiet, snaps)
+	pol = pol.WithWatch(watch)
 	for _, raw := range fl.Args() {
 		name, reason := blocklist.Normalize(raw)
 		if reason != blocklist.ReasonNone {
@@ -137,6 +139,9 @@ func explain(w io.Writer, args []string) error {
 			verdict += fmt.Sprintf("; the schedule changes in %s", d.TTLCap.Round(time.Minute))
 		}
 		fmt.Fprintf(w, "%s: %s for profile %q\n%s\n", name, verdict, pol.ProfileName(client), set.Explain(name))
+		if pol.Watched(name) != 0 {
+			fmt.Fprintf(w, "  on a helpline watch list (counted for the helpline, never blocked for it):\n%s\n", watch.Explain(name))
+		}
 	}
 	return nil
 }

@@ -188,6 +188,14 @@ profile = "default"
 	}
 
 	var out strings.Builder
+	if err := explain(&out, []string{"-config", path, "chat.suspect.example"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "answered") || !strings.Contains(out.String(), "on a helpline watch list") ||
+		!strings.Contains(out.String(), `"emc/suspect.txt"`) {
+		t.Fatalf("explain says:\n%s", out.String())
+	}
+	out.Reset()
 	if err := report([]string{"-config", path, "https://Bully.Example/profile/yasmine", "--category", "cyberviolence",
 		"--note", "Someone sends my daughter threats", "--age-band", "under-9"}, &out); err != nil {
 		t.Fatal(err)
