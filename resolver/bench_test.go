@@ -8,6 +8,7 @@ import (
 
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/policy"
+	"github.com/amane-dns/amane/reports"
 	"github.com/miekg/dns"
 )
 
@@ -118,6 +119,28 @@ func BenchmarkCachedAnswerRealisticPolicy(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h.SetPolicy(p)
-	benchHits(b, h, pkts)
+	b.Run("lists", func(b *testing.B) {
+		h.SetPolicy(p)
+		benchHits(b, h, pkts)
+	})
+	// And with a helpline's watch lists (5,000 names) and the hits
+	// channel on: the cost every query pays for counting.
+	var wb strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&wb, "suspect%d.example\n", i)
+	}
+	bld = blocklist.NewBuilder()
+	if _, err := bld.Parse(bld.AddList("watch", blocklist.Cyberviolence), strings.NewReader(wb.String()), blocklist.FormatDomains); err != nil {
+		b.Fatal(err)
+	}
+	watch, err := bld.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	hits := make(chan reports.Hit, 16)
+	h.RecordHits(hits)
+	b.Run("lists+watch", func(b *testing.B) {
+		h.SetPolicy(p.WithWatch(watch))
+		benchHits(b, h, pkts)
+	})
 }
