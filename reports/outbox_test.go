@@ -201,9 +201,21 @@ func TestSealing(t *testing.T) {
 func TestSenderDeliversOnceThroughFailures(t *testing.T) {
 	o, _ := obOpen(t, Limits{})
 	in, srv := obNewIntake(t)
-	// The helpline is down for a long while: 60 failures in a row, some
-	// asking to be left alone for a while.
-	in.fail, in.status = 60, http.StatusServiceUnavailable
+	// The helpline is down for a day. With the default backoff (5 s
+	// doubling to 15 min, then a random point in its upper half) a day is
+	// some 130 tries: here they come a millisecond apart.
+	s := &Sender{}
+	s.defaults()
+	tries, waited := 0, time.Duration(0)
+	for waited < 24*time.Hour {
+		tries++
+		w := s.backoff(tries)
+		if d := min(s.MinBackoff<<(min(tries, 20)-1), s.MaxBackoff); w < d/2 || w > d {
+			t.Fatalf("wait %s after %d failures, want between %s and %s", w, tries, d/2, d)
+		}
+		waited += w
+	}
+	in.fail, in.status = tries, http.StatusServiceUnavailable
 	for i := range 3 {
 		day := time.Date(2026, 11, 20+i, 12, 0, 0, 0, time.UTC).Format(time.DateOnly)
 		o.AddCounts([]Report{obCount(Watch, day, "a.example", uint32(i+1))}, time.Now())
@@ -213,7 +225,7 @@ func TestSenderDeliversOnceThroughFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := &Sender{Outbox: o, URL: srv.URL + "/", MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Idle: time.Millisecond}
+	s = &Sender{Outbox: o, URL: srv.URL + "/", MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Idle: time.Millisecond}
 	stop := obRunSender(t, s)
 	obWaitFor(t, func() bool { return len(in.reports()) == 5 })
 	stop()
@@ -221,9 +233,10 @@ func TestSenderDeliversOnceThroughFailures(t *testing.T) {
 	if st.AckedReports != 5 || st.AckedManual != 2 || len(st.Batches) != 0 || len(st.Manual) != 0 || st.Counts != 0 {
 		t.Fatalf("status after delivery: %+v", st)
 	}
-	if in.posts < 61 {
-		t.Fatalf("%d posts: the failures were not retried", in.posts)
+	if in.posts != tries+1 {
+		t.Fatalf("%d posts for %d failures: want every failure retried, and nothing sent after the acknowledgement", in.posts, tries)
 	}
+	t.Logf("a day down is %d tries with the default backoff; all 5 reports delivered at the next", tries)
 	if n := len(in.batches); n != 1 {
 		t.Fatalf("%d batches stored, want 1: every retry was the same batch", n)
 	}
