@@ -40,6 +40,9 @@ type appliance struct {
 	watch     *blocklist.Set        // the feeds' watch lists
 	feeds     map[int]feed.Snapshot // by index in subscriptions(cfg)
 	outbox    *reports.Outbox       // nil without a [helpline] and a state_dir
+	// subs are the feed subscriptions, set once by startFeeds.
+	subs      []*feed.Subscription
+	subsCtx   context.Context
 	sources   *blocklist.Sources
 	stopLists context.CancelFunc
 }
@@ -152,6 +155,7 @@ func (a *appliance) reload(path string) {
 	}
 	a.level.Set(parseLevel(next.Log.Level))
 	a.log.Info("configuration reloaded", "file", path)
+	a.pollFeeds()
 }
 
 // policy returns the snapshot in force.

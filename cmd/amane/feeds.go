@@ -73,6 +73,7 @@ func (a *appliance) startFeeds(ctx context.Context) {
 	a.mu.Lock()
 	a.feeds = snaps
 	a.mu.Unlock()
+	a.subs, a.subsCtx = subs, ctx
 	fcs, _ := subscriptions(a.cfg)
 	for i, sub := range subs {
 		if sub == nil {
@@ -84,6 +85,27 @@ func (a *appliance) startFeeds(ctx context.Context) {
 			a.setFeed(i, snap)
 			a.startLists()
 		})
+	}
+}
+
+// pollFeeds asks every feed for a new version now, as a reload does: an
+// operator who knows the helpline just published need not wait an hour.
+func (a *appliance) pollFeeds() {
+	for i, sub := range a.subs {
+		if sub == nil {
+			continue
+		}
+		go func() {
+			snap, changed, err := sub.Update(a.subsCtx)
+			switch {
+			case err != nil:
+				a.log.Warn("feed update refused; keeping the last good copy", "feed", sub.Name(), "err", err)
+			case changed:
+				a.log.Info("feed updated", "feed", sub.Name(), "version", snap.Manifest.Version)
+				a.setFeed(i, snap)
+				a.startLists()
+			}
+		}()
 	}
 }
 
