@@ -26,7 +26,9 @@ func runDoctor(w io.Writer, args []string) error {
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	d := &doctor.Doctor{ConfigPath: *path, Timeout: *timeout, Extra: checkFeeds}
+	d := &doctor.Doctor{ConfigPath: *path, Timeout: *timeout, Extra: func(cfg *configs.File) []doctor.Result {
+		return append(checkFeeds(cfg), checkReports(cfg, time.Now())...)
+	}}
 	fmt.Fprintf(w, "amane doctor: %s, %s\n\n", *path, versionString())
 	switch failed := doctor.Write(w, d.Run(context.Background())); failed {
 	case 0:
@@ -70,4 +72,37 @@ func checkFeeds(cfg *configs.File) []doctor.Result {
 		out = append(out, r)
 	}
 	return out
+}
+
+// checkReports asks the running daemon how its reports to the helpline
+// fare: a batch failing for a day, or one the helpline refused, is worth
+// the operator's look.
+func checkReports(cfg *configs.File, now time.Time) []doctor.Result {
+	if !cfg.Helpline.Enabled() || cfg.StateDir == "" {
+		return nil
+	}
+	r := doctor.Result{Check: "reports", Status: doctor.OK}
+	rep, err := ask(cfg.Path, controlRequest{Cmd: "report-status"})
+	if err != nil || rep.Outbox == nil {
+		r.Status, r.Msg = doctor.Warn, "could not ask the running amane about its reports to the helpline"
+		r.Fix = "start amane (systemctl start amane), then amane report --status"
+		return []doctor.Result{r}
+	}
+	st := rep.Outbox
+	r.Msg = fmt.Sprintf("%d reports acknowledged by the helpline; %d by hand and %d daily counts waiting",
+		st.AckedReports, len(st.Manual), st.Counts)
+	for _, b := range st.Batches {
+		if b.Attempts > 0 && now.Sub(b.Sealed) > 24*time.Hour {
+			r.Status = doctor.Warn
+			r.Msg = fmt.Sprintf("a batch of %d reports has not reached the helpline for %s: %s",
+				b.Reports, now.Sub(b.Sealed).Round(time.Hour), b.LastError)
+			r.Fix = "check the internet link and [helpline] url: curl -sSI " + cfg.Helpline.URL
+		}
+	}
+	if n := len(st.Refused); n > 0 && r.Status == doctor.OK {
+		r.Status = doctor.Warn
+		r.Msg = fmt.Sprintf("the helpline refused %d batches; the last: %s", n, st.Refused[n-1].LastError)
+		r.Fix = "amane report --status shows them; tell the helpline, with the batch id"
+	}
+	return []doctor.Result{r}
 }

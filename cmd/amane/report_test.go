@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/amane-dns/amane/blocklist/feed"
+	"github.com/amane-dns/amane/configs"
+	"github.com/amane-dns/amane/packaging/doctor"
 	"github.com/amane-dns/amane/reports"
 	"github.com/miekg/dns"
 )
@@ -207,6 +209,15 @@ profile = "default"
 	if r := hl.reports()[0]; r.Kind != reports.Manual || r.Domain != "bully.example" || r.AgeBand != "under-9" || r.Note != "Someone sends my daughter threats" {
 		t.Fatalf("manual report %+v", r)
 	}
+
+	loaded, err := configs.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "amane doctor to see the acknowledgement", func() bool {
+		r := checkReports(loaded, time.Now())
+		return len(r) == 1 && r[0].Status == doctor.OK && strings.HasPrefix(r[0].Msg, "1 reports acknowledged")
+	})
 
 	d.cmd.Process.Signal(syscall.SIGTERM) // the day's counts are written at shutdown
 	d.cmd.Wait()
