@@ -29,6 +29,16 @@ type PublishOptions struct {
 	// package blocklist's ids), as the appliances will.
 	Accept func(List) error
 	Now    func() time.Time // default time.Now
+	// Extra are lists made by the publisher rather than read from ListsDir
+	// (amane-helpline's confirmed domains). Each is published like a list
+	// file of ListsDir; a name that ListsDir already has is refused.
+	Extra []Generated
+}
+
+// Generated is a list file that Publish writes from memory.
+type Generated struct {
+	List    List   // File, Category, Format, Mandatory, Watch; Size and SHA256 are computed
+	Content []byte // the file's bytes; not empty
 }
 
 // Publish writes a new version of the feed in OutDir: the list files,
@@ -70,6 +80,11 @@ func Publish(o PublishOptions) (Manifest, error) {
 	if m.Lists, err = copyLists(o.ListsDir, tmp, lists, o.Limits.MaxFileBytes); err != nil {
 		return Manifest{}, err
 	}
+	extra, err := writeGenerated(o.ListsDir, tmp, o.Extra)
+	if err != nil {
+		return Manifest{}, err
+	}
+	m.Lists = append(m.Lists, extra...)
 	if err := checkPublished(m, o); err != nil {
 		return Manifest{}, err
 	}
@@ -206,4 +221,29 @@ func writeSigned(dir string, m Manifest, key SecretKey, now time.Time) error {
 		return err
 	}
 	return syncDir(dir)
+}
+
+// writeGenerated writes each generated list into dst, refusing one whose
+// name is already a file (described or not) of the operators' src.
+func writeGenerated(src, dst string, gs []Generated) ([]List, error) {
+	out := make([]List, 0, len(gs))
+	for _, g := range gs {
+		l := g.List
+		if err := checkEntry(l); err != nil {
+			return nil, fmt.Errorf("generated list: %w", err)
+		}
+		if _, err := os.Lstat(filepath.Join(src, l.File)); !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s already has a file %q, the name of a generated list: rename it", src, l.File)
+		}
+		if len(g.Content) == 0 {
+			return nil, fmt.Errorf("generated list %q is empty", l.File)
+		}
+		if err := writeFileSync(filepath.Join(dst, l.File), g.Content, 0o644); err != nil {
+			return nil, fmt.Errorf("writing generated list %q: %w", l.File, err)
+		}
+		sum := sha256.Sum256(g.Content)
+		l.Size, l.SHA256 = int64(len(g.Content)), hex.EncodeToString(sum[:])
+		out = append(out, l)
+	}
+	return out, nil
 }
