@@ -112,6 +112,9 @@ func TestTheExampleFilesAreValid(t *testing.T) {
 		t.Fatalf("example files: %v", files)
 	}
 	for _, path := range files {
+		if path == "helpline.toml" { // amane-helpline's, not the appliance's: cmd/amane-helpline tests it
+			continue
+		}
 		t.Run(path, func(t *testing.T) {
 			if _, err := Load(path); err != nil {
 				t.Fatal(err)
