@@ -1,0 +1,140 @@
+package reports
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/amane-dns/amane/blocklist"
+	bolt "go.etcd.io/bbolt"
+)
+
+// TriageStatus is where a reported domain stands in the operators' triage.
+type TriageStatus string
+
+// The triage states. A domain no operator has looked at is New; only a
+// Confirmed one goes into the feed; a Retracted one leaves it at the next
+// publication.
+const (
+	StatusNew       TriageStatus = "new"
+	StatusConfirmed TriageStatus = "confirmed"
+	StatusRejected  TriageStatus = "rejected"
+	StatusRetracted TriageStatus = "retracted"
+)
+
+// ParseStatus returns the status named s.
+func ParseStatus(s string) (TriageStatus, error) {
+	switch st := TriageStatus(s); st {
+	case StatusNew, StatusConfirmed, StatusRejected, StatusRetracted:
+		return st, nil
+	}
+	return "", fmt.Errorf("status %q is not new, confirmed, rejected or retracted", s)
+}
+
+// Triage is the operators' decision on one domain.
+type Triage struct {
+	Status   TriageStatus `json:"status"`
+	Category string       `json:"category,omitempty"` // set when confirmed (and kept when retracted)
+	Reason   string       `json:"reason,omitempty"`   // set when rejected
+	At       time.Time    `json:"at,omitzero"`        // when the status was set; zero for New
+}
+
+// ErrNotReported is returned when an operator acts on a domain that no
+// report names: most likely a typing mistake.
+var ErrNotReported = errors.New("no report names this domain")
+
+func getTriage(tx *bolt.Tx, name string) (Triage, error) {
+	raw := tx.Bucket(bucketTriage).Get([]byte(name))
+	if raw == nil {
+		return Triage{Status: StatusNew}, nil
+	}
+	var t Triage
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return Triage{}, fmt.Errorf("reading the triage of %q: %w", name, err)
+	}
+	return t, nil
+}
+
+// setTriage applies change to name's triage, if name was reported.
+func (s *Store) setTriage(name string, change func(*Triage) error) (Triage, error) {
+	var t Triage
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bucketReports).Cursor().Seek(append([]byte(name), 0)); k == nil || string(domainOf(k)) != name {
+			return fmt.Errorf("%q: %w", name, ErrNotReported)
+		}
+		var err error
+		if t, err = getTriage(tx, name); err != nil {
+			return err
+		}
+		if err := change(&t); err != nil {
+			return fmt.Errorf("%q is %s: %w", name, t.Status, err)
+		}
+		raw, err := json.Marshal(t)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketTriage).Put([]byte(name), raw)
+	})
+	return t, err
+}
+
+// Confirm marks name as abuse of category: it goes into the next feed.
+func (s *Store) Confirm(name, category string, now time.Time) (Triage, error) {
+	if c, err := blocklist.ParseCategory(category); err != nil || c.String() != category {
+		return Triage{}, fmt.Errorf("category %q is not a category id", category)
+	}
+	return s.setTriage(name, func(t *Triage) error {
+		*t = Triage{Status: StatusConfirmed, Category: category, At: now.UTC()}
+		return nil
+	})
+}
+
+// Reject marks name as not abuse, with the operator's reason. A confirmed
+// domain must be retracted first, so that leaving the feed is explicit.
+func (s *Store) Reject(name, reason string, now time.Time) (Triage, error) {
+	if err := CheckNote(reason); err != nil {
+		return Triage{}, fmt.Errorf("reason: %w", err)
+	}
+	return s.setTriage(name, func(t *Triage) error {
+		if t.Status == StatusConfirmed {
+			return errors.New("retract it first")
+		}
+		*t = Triage{Status: StatusRejected, Reason: reason, At: now.UTC()}
+		return nil
+	})
+}
+
+// Retract takes a confirmed domain out of the feed from its next version.
+func (s *Store) Retract(name string, now time.Time) (Triage, error) {
+	return s.setTriage(name, func(t *Triage) error {
+		if t.Status != StatusConfirmed {
+			return errors.New("only a confirmed domain can be retracted")
+		}
+		t.Status, t.At = StatusRetracted, now.UTC()
+		return nil
+	})
+}
+
+// Confirmed returns the confirmed domains by category, each list sorted:
+// what the next feed version carries.
+func (s *Store) Confirmed() (map[string][]string, error) {
+	out := map[string][]string{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTriage).ForEach(func(k, v []byte) error {
+			var t Triage
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("reading the triage of %q: %w", k, err)
+			}
+			if t.Status == StatusConfirmed {
+				out[t.Category] = append(out[t.Category], string(k))
+			}
+			return nil
+		})
+	})
+	for _, names := range out {
+		slices.Sort(names) // bbolt's key order already, but say so
+	}
+	return out, err
+}
