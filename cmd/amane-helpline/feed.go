@@ -6,12 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/feed"
+	"github.com/amane-dns/amane/reports"
 )
 
 // Key file names that `feed keygen` writes.
@@ -41,11 +45,22 @@ func keygen(args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("feed keygen", flag.ContinueOnError)
 	out := fl.String("out", "", "directory for "+secretKeyFile+" and "+publicKeyFile+" (created with mode 0700)")
 	force := fl.Bool("force", false, "replace a key pair already there (appliances will refuse feeds signed by the new key until reconfigured)")
+	configFile := fl.String("config", "", "the helpline's configuration: --out defaults to the directory of its [feed] key")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
+	if *configFile != "" && *out == "" {
+		c, err := loadConfig(*configFile)
+		if err != nil {
+			return err
+		}
+		if filepath.Base(c.Feed.Key) != secretKeyFile {
+			return fmt.Errorf("feed keygen: %s: [feed] key is %q; keygen writes %s: use --out DIR", *configFile, c.Feed.Key, secretKeyFile)
+		}
+		*out = filepath.Dir(c.Feed.Key)
+	}
 	if *out == "" || fl.NArg() > 0 {
-		return errors.New("feed keygen: want --out DIR and nothing else")
+		return errors.New("feed keygen: want --out DIR (or -config FILE) and nothing else")
 	}
 	if err := os.MkdirAll(*out, 0o700); err != nil {
 		return fmt.Errorf("feed keygen: %w", err)
@@ -96,6 +111,7 @@ func writeNew(path string, data []byte, perm os.FileMode, force bool) error {
 func publish(args []string, stdout io.Writer, now func() time.Time) error {
 	fl := flag.NewFlagSet("feed publish", flag.ContinueOnError)
 	o := feed.PublishOptions{Now: now, Accept: checkIDs}
+	configFile := fl.String("config", "", "the helpline's configuration ([feed] key, lists, dir...; and the confirmed reports)")
 	keyFile := fl.String("key", "", "the secret key ("+secretKeyFile+", unencrypted minisign format)")
 	fl.StringVar(&o.ListsDir, "lists", "", "directory of list files and their "+feed.ListsFile)
 	fl.StringVar(&o.OutDir, "out", "", "the feed directory that the web server serves")
@@ -105,8 +121,20 @@ func publish(args []string, stdout io.Writer, now func() time.Time) error {
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	if *keyFile == "" || o.ListsDir == "" || o.OutDir == "" || fl.NArg() > 0 {
-		return errors.New("feed publish: want --key FILE --lists DIR --out FEEDDIR")
+	if fl.NArg() > 0 {
+		return errors.New("feed publish: want -config FILE, or --key FILE --lists DIR --out FEEDDIR")
+	}
+	var fromStore string
+	if *configFile != "" {
+		set := map[string]bool{}
+		fl.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		var err error
+		if fromStore, err = fromConfig(*configFile, set, &o, keyFile, contactFile, now); err != nil {
+			return fmt.Errorf("feed publish: %w", err)
+		}
+	}
+	if *keyFile == "" || o.ListsDir == "" || o.OutDir == "" {
+		return errors.New("feed publish: want --key FILE --lists DIR --out FEEDDIR (or -config FILE with [feed] key, lists, dir)")
 	}
 	b, err := os.ReadFile(*keyFile)
 	if err != nil {
@@ -129,7 +157,63 @@ func publish(args []string, stdout io.Writer, now func() time.Time) error {
 	for _, l := range m.Lists {
 		fmt.Fprintf(stdout, "  %-32s %-14s %-8s %10d  %s%s\n", l.File, l.Category, l.Format, l.Size, l.SHA256[:16], flags(l))
 	}
+	if fromStore != "" {
+		fmt.Fprintln(stdout, fromStore)
+	}
 	return nil
+}
+
+// fromConfig fills what the command line did not set from the
+// configuration's [feed] table, and adds the confirmed domains of the
+// report store as generated mandatory lists. It returns a line saying how
+// many, and from where: publishing from a machine without the store would
+// otherwise drop every confirmed domain silently.
+func fromConfig(path string, set map[string]bool, o *feed.PublishOptions, keyFile, contactFile *string, now func() time.Time) (string, error) {
+	c, err := loadConfig(path)
+	if err != nil {
+		return "", err
+	}
+	for name, apply := range map[string]func(){
+		"key": func() { *keyFile = c.Feed.Key }, "lists": func() { o.ListsDir = c.Feed.Lists },
+		"out": func() { o.OutDir = c.Feed.Dir }, "name": func() { o.Name = c.Feed.Name },
+		"expires": func() { o.Expires = c.Feed.Expires }, "contact": func() { *contactFile = c.Feed.Contact },
+	} {
+		if !set[name] {
+			apply()
+		}
+	}
+	a, err := openAdmin(c, now)
+	if err != nil {
+		return "", err
+	}
+	defer a.close()
+	var confirmed map[string][]string
+	if err := a.call("/confirmed", nil, &confirmed); err != nil {
+		return "", fmt.Errorf("reading the confirmed domains: %w", err)
+	}
+	o.Extra = confirmedLists(confirmed)
+	n := 0
+	for _, names := range confirmed {
+		n += len(names)
+	}
+	return fmt.Sprintf("confirmed domains: %d, from %s", n, filepath.Join(c.StateDir, reports.StoreFile)), nil
+}
+
+// confirmedLists makes one mandatory list per category of confirmed
+// domains, "confirmed-CATEGORY.txt", in category order.
+func confirmedLists(confirmed map[string][]string) []feed.Generated {
+	var out []feed.Generated
+	for _, cat := range slices.Sorted(maps.Keys(confirmed)) {
+		names := confirmed[cat]
+		if len(names) == 0 {
+			continue
+		}
+		out = append(out, feed.Generated{
+			List:    feed.List{File: "confirmed-" + cat + ".txt", Category: cat, Format: "domains", Mandatory: true},
+			Content: []byte(strings.Join(names, "\n") + "\n"),
+		})
+	}
+	return out
 }
 
 func readContact(path string) (*feed.Contact, error) {

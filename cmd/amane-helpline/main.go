@@ -1,6 +1,6 @@
-// Command amane-helpline is the helpline's side of amane: it makes the feed
-// signing key and publishes signed blocklist feeds that appliances
-// subscribe to. (The report intake server comes later.)
+// Command amane-helpline is the helpline's side of amane: the intake that
+// receives the appliances' anonymous reports, the operators' triage of
+// them, and the signed blocklist feed that appliances subscribe to.
 package main
 
 import (
@@ -14,10 +14,27 @@ import (
 
 const usage = `amane-helpline — the helpline's side of amane
 
-usage:
+usage (every command takes -config FILE; see configs/helpline.toml):
+  amane-helpline serve -config F            receive reports (HTTPS POST /reports) and serve the feed at /feed/
+  amane-helpline reports list -config F [--category C] [--since DAY] [--until DAY] [--status S] [--kind K]
+                                            reported domains: appliances, count, categories, days, age bands, status
+  amane-helpline reports show NAME -config F
+                                            everything reported about one domain, with the parents' notes
+  amane-helpline reports confirm NAME --category C -config F
+                                            confirm a domain: the next feed version blocks it everywhere
+  amane-helpline reports reject NAME [--reason R] -config F
+  amane-helpline reports retract NAME -config F
+                                            take a confirmed domain out of the next feed version
+  amane-helpline reports export --format csv|xarf [filters] -config F
+                                            the list above as CSV, or as XARF v4 JSON, on stdout
+  amane-helpline stats -config F            reports by category, by age band and by month
   amane-helpline feed keygen --out DIR      make a feed signing key: DIR/feed.key (secret), DIR/feed.pub
+                                            (or -config F: DIR is the directory of [feed] key)
+  amane-helpline feed publish -config F     sign [feed] lists plus the confirmed domains into [feed] dir
   amane-helpline feed publish --key FILE --lists DIR --out FEEDDIR [--name N] [--expires 720h] [--contact FILE]
-                                            sign the lists in DIR and write a new version of the feed
+                                            the same without a configuration (and without confirmed domains)
+
+The operators' commands work while serve runs: they talk to it over state_dir/control.sock.
 `
 
 func main() {
@@ -44,6 +61,12 @@ func run(args []string, stdout io.Writer, now func() time.Time) error {
 	switch args[0] {
 	case "feed":
 		return feedCommand(args[1:], stdout, now)
+	case "serve":
+		return serveCommand(args[1:], stdout, now)
+	case "reports":
+		return reportsCommand(args[1:], stdout, now)
+	case "stats":
+		return statsCommand(args[1:], stdout, now)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
