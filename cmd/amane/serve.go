@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/amane-dns/amane/configs"
+	"github.com/amane-dns/amane/internal/watch"
 	"github.com/amane-dns/amane/policy"
 	"github.com/amane-dns/amane/reports"
 	"github.com/amane-dns/amane/resolver"
@@ -39,7 +40,11 @@ func serve(args []string) error {
 	}
 	start := time.Now()
 	cfg := configs.Default()
+	var watcher *watch.Watcher
+	var watchErr error
 	if *path != "" {
+		// Watch before reading: a save in between is then a reload, not lost.
+		watcher, watchErr = configs.Watch(*path)
 		var err error
 		if cfg, err = configs.Load(*path); err != nil {
 			return fmt.Errorf("configuration refused:\n%w", err)
@@ -109,12 +114,11 @@ func serve(args []string) error {
 	log.Info("amane is answering", "version", version, "udp", srv.UDPAddrs(), "started_in", time.Since(start).Round(time.Millisecond))
 
 	reload := func() { app.reload(*path) }
-	if *path != "" {
-		go func() {
-			if err := configs.Watch(ctx, *path, 500*time.Millisecond, reload); err != nil {
-				log.Warn("not watching the configuration file; reload with SIGHUP", "err", err)
-			}
-		}()
+	switch {
+	case watcher != nil:
+		go watcher.Run(ctx, 500*time.Millisecond, reload)
+	case watchErr != nil:
+		log.Warn("not watching the configuration file; reload with SIGHUP", "err", watchErr)
 	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
