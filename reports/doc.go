@@ -1,9 +1,28 @@
-// Package reports owns the link to the national helpline: what an appliance
-// reports (hand-made reports, counts of hits on watch lists and on mandatory
-// categories), the durable bbolt outbox and the signed-batch sender; and, on
-// the helpline's side, the intake that receives, deduplicates, stores,
-// aggregates and exports those reports.
+// Package reports owns the link to the national helpline, both ends of it.
 //
-// Nothing in this package may carry a device, an address, a MAC, a hostname
-// or a profile name: reports are anonymous by construction.
+// The wire contract (protocol.go, documented with a worked example in
+// PROTOCOL.md): a Report (domain, category, day, count, the reporter's
+// note, and an age band only where the owner opted in) travels in a
+// signed Batch whose random id is the idempotency key.
+//
+// On the appliance:
+//   - Config is the `[helpline]` table: the helpline's URL, the key of its
+//     feed, share_age_band.
+//   - Hit is the event the resolver sends for a lookup of a watched name or
+//     an attempt to reach a mandatory category; Counter turns hits into
+//     daily counts of the listed domain.
+//   - Outbox keeps reports in the appliance's bbolt file: manual reports
+//     durable before Add returns, counts merged and bounded, batches sealed
+//     and signed once with the appliance's pseudonymous key.
+//   - Sender posts sealed batches until the helpline acknowledges them,
+//     with backoff and jitter, resending the same bytes.
+//
+// On the helpline: Store (bbolt: batches kept once by id, as evidence;
+// reports indexed by domain; the operators' triage), Intake (the
+// http.Handler that checks size, schema, signature and rate limits before
+// storing), the exports (CSV, XARF v4) and the statistics.
+//
+// Nothing in this package may carry a device, an address, a MAC, a
+// hostname or a profile name: reports are anonymous by construction, and
+// the intake never stores the address a batch came from.
 package reports
