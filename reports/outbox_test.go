@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -278,4 +279,23 @@ func obWaitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+func TestADaysCountsWaitUntilTheDayIsOverAndThenSome(t *testing.T) {
+	o, _ := obOpen(t, Limits{})
+	in, srv := obNewIntake(t)
+	o.AddCounts([]Report{obCount(Watch, "2026-11-23", "a.example", 3)}, time.Now())
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC).UnixNano()) // the day is over, but not by two hours
+	s := &Sender{Outbox: o, URL: srv.URL, Location: time.UTC, CountsAfter: 2 * time.Hour, Idle: time.Millisecond,
+		Now: func() time.Time { return time.Unix(0, clock.Load()) }}
+	stop := obRunSender(t, s)
+	o.Add(obManual("bad.example", "")) // sent at once
+	obWaitFor(t, func() bool { st, _ := o.Status(); return st.AckedManual == 1 })
+	if st, _ := o.Status(); st.Counts != 1 || len(in.reports()) != 1 {
+		t.Fatalf("the count left before its time: %+v", st)
+	}
+	clock.Store(time.Date(2026, 11, 24, 2, 0, 1, 0, time.UTC).UnixNano())
+	obWaitFor(t, func() bool { st, _ := o.Status(); return st.AckedReports == 2 })
+	stop()
 }

@@ -37,6 +37,10 @@ type Sender struct {
 	// Idle is how long to wait with nothing to send before looking again
 	// (a day's counts become sendable at midnight); default 10 min.
 	Idle time.Duration
+	// CountsAfter is how long after the end of a day its counts wait.
+	// The daemon draws it at random under two hours, so that appliances
+	// do not all post at midnight, and a count's time says even less.
+	CountsAfter time.Duration
 }
 
 func (s *Sender) defaults() {
@@ -72,7 +76,7 @@ func (s *Sender) Run(ctx context.Context) {
 	fails := 0
 	for ctx.Err() == nil {
 		now := s.Now()
-		b, ok, err := s.Outbox.next(now, now.In(s.Location).Format(time.DateOnly))
+		b, ok, err := s.Outbox.next(now, now.Add(-s.CountsAfter).In(s.Location).Format(time.DateOnly))
 		if err != nil {
 			s.Log.Error("report outbox unreadable", "err", err)
 			if !sleep(ctx, s.MaxBackoff, nil) {

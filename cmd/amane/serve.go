@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -173,7 +174,8 @@ func (a *appliance) startReports(ctx context.Context, db *bolt.DB) (chan reports
 	}
 	a.outbox = outbox
 	loc := location(a.cfg)
-	sender := &reports.Sender{Outbox: outbox, URL: hc.URL, Log: a.log, Location: loc}
+	sender := &reports.Sender{Outbox: outbox, URL: hc.URL, Log: a.log, Location: loc,
+		CountsAfter: rand.N(2 * time.Hour)}
 	go sender.Run(ctx)
 	hits := make(chan reports.Hit, 1024)
 	done := make(chan struct{})
