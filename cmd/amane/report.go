@@ -5,11 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/reports"
 )
 
@@ -29,14 +32,14 @@ func report(args []string, w io.Writer) error {
 	}
 	switch {
 	case *status && fl.NArg() == 0:
-		rep, err := ask(*path, controlRequest{Cmd: "report-status"})
+		rep, err := askReports(*path, controlRequest{Cmd: "report-status"})
 		if err != nil {
 			return err
 		}
 		printOutbox(w, rep.Outbox, time.Now())
 		return nil
 	case *rotate && fl.NArg() == 0:
-		rep, err := ask(*path, controlRequest{Cmd: "rotate-key"})
+		rep, err := askReports(*path, controlRequest{Cmd: "rotate-key"})
 		if err != nil {
 			return err
 		}
@@ -55,13 +58,44 @@ func report(args []string, w io.Writer) error {
 	if _, err := blocklist.ParseCategory(*category); err != nil {
 		return fmt.Errorf("report: --category: %w (one of %s)", err, categoryIDs())
 	}
-	rep, err := ask(*path, controlRequest{Cmd: "report", Target: domain, Category: strings.ToLower(strings.TrimSpace(*category)),
+	rep, err := askReports(*path, controlRequest{Cmd: "report", Target: domain, Category: strings.ToLower(strings.TrimSpace(*category)),
 		Note: *note, AgeBand: *ageBand})
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	fmt.Fprintln(w, rep.Message)
 	return nil
+}
+
+// askReports asks the running daemon; when none runs, it opens the
+// outbox itself, so that a report made while amane is stopped is kept
+// too (and sent once it starts).
+func askReports(path string, req controlRequest) (controlReply, error) {
+	rep, err := ask(path, req)
+	var op *net.OpError
+	if err == nil || !errors.As(err, &op) || op.Op != "dial" {
+		return rep, err
+	}
+	cfg, cerr := configs.Load(path)
+	if cerr != nil {
+		return rep, cerr
+	}
+	db, oerr := openState(cfg)
+	if oerr != nil || db == nil {
+		return rep, err // the daemon's error says more
+	}
+	defer db.Close()
+	a := &appliance{cfg: cfg, log: slog.New(slog.DiscardHandler)}
+	if cfg.Helpline.Enabled() {
+		if a.outbox, oerr = reports.OpenOutbox(db, a.log, reports.Limits{}); oerr != nil {
+			return rep, oerr
+		}
+	}
+	rep = a.reportControl(req)
+	if !rep.OK {
+		return rep, errors.New(rep.Message)
+	}
+	return rep, nil
 }
 
 // reorder moves the boolean flags named to the front, so that they may

@@ -221,11 +221,23 @@ profile = "default"
 
 	d.cmd.Process.Signal(syscall.SIGTERM) // the day's counts are written at shutdown
 	d.cmd.Wait()
+	out.Reset() // a report made while amane is stopped is kept, and sent when it starts
+	if err := report([]string{"-config", path, "late.example", "--category", "scam"}, &out); err != nil {
+		t.Fatal(err)
+	}
 	cfg("Etc/GMT-14")
 	d = startDaemon(t, path)
 	d.waitLog(t, "amane is answering")
 	waitUntil(t, "the day's counts", func() bool { return len(hl.reports()) > 1 })
 
+	waitUntil(t, "the report made while stopped", func() bool {
+		for _, r := range hl.reports() {
+			if r.Domain == "late.example" {
+				return true
+			}
+		}
+		return false
+	})
 	counts := map[string]uint32{}
 	for _, r := range hl.reports() {
 		if r.Kind != reports.Manual {
