@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -151,45 +150,9 @@ func (ps Problems) Error() string {
 // is decoded on its own, so that a wrong value in one section does not
 // hide the problems of the others.
 func Parse(name string, src []byte) (*File, error) {
-	var top map[string]toml.Primitive
-	md, err := toml.Decode(string(src), &top)
-	if err != nil { // a syntax error: nothing after it can be trusted
-		return nil, Problems{decodeProblem(name, err)}
-	}
 	f := Defaults()
-	loc := newLocator(src)
-	var ps Problems
-	broken := map[string]bool{}
-	unknown := map[string]bool{}
-	decodeKeys(&md, top, reflect.ValueOf(f).Elem(), "", func(key string, err error) {
-		if err == nil {
-			unknown[key] = true
-			return
-		}
-		ps = append(ps, decodeProblem(name, err))
-		broken[key] = true
-	})
-	for _, k := range md.Undecoded() { // keys inside arrays of tables, decoded whole
-		unknown[k.String()] = true
-	}
-	for k := range unknown {
-		ps = append(ps, Problem{File: name, Line: loc.line(k), Key: k, Msg: unknownKeyMessage(k)})
-	}
-	for _, err := range flatten(f.validate()) {
-		p := Problem{File: name, Msg: err.Error()}
-		var fe interface{ Field() string }
-		if errors.As(err, &fe) {
-			p.Key = fe.Field()
-			p.Line = loc.line(p.Key)
-			p.Msg = strings.TrimPrefix(p.Msg, p.Key+": ")
-		}
-		if !broken[indexRe.ReplaceAllString(p.Key, "")] { // already said: it did not decode
-			ps = append(ps, p)
-		}
-	}
-	if len(ps) > 0 {
-		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
-		return nil, ps
+	if err := DecodeStrict(name, src, f, f.validate); err != nil {
+		return nil, err
 	}
 	f.Path = name
 	return f, nil
@@ -292,14 +255,6 @@ func tomlMessage(pe toml.ParseError) string {
 	}
 	if msg == "" {
 		msg = pe.Error()
-	}
-	return msg
-}
-
-func unknownKeyMessage(k string) string {
-	msg := "unknown key"
-	if s := suggest(k); s != "" {
-		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return msg
 }

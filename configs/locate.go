@@ -85,10 +85,9 @@ func (l *locator) line(path string) int {
 	return 0
 }
 
-// suggest returns the known key closest to an unknown one, if it is close
-// enough to be a typo ("upstream.timout" -> "upstream.timeout").
-func suggest(want string) string {
-	known := knownKeys(reflect.TypeOf(File{}), "")
+// suggest returns the key of known closest to an unknown one, if it is
+// close enough to be a typo ("upstream.timout" -> "upstream.timeout").
+func suggest(want string, known []string) string {
 	best, bestDist := "", 3
 	for _, c := range known {
 		if d := editDistance(want, c); d < bestDist {

@@ -40,7 +40,7 @@ func DecodeStrict(name string, src []byte, dst any, validate func() error) error
 	known := knownKeys(root.Type(), "")
 	for k := range unknown {
 		msg := "unknown key"
-		if s := closest(k, known); s != "" {
+		if s := suggest(k, known); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
 		ps = append(ps, Problem{File: name, Line: loc.line(k), Key: k, Msg: msg})
@@ -75,16 +75,4 @@ func KeysOf(v any) []string {
 		t = t.Elem()
 	}
 	return knownKeys(t, "")
-}
-
-// closest returns the key of known closest to an unknown one, if it is
-// close enough to be a typo.
-func closest(want string, known []string) string {
-	best, bestDist := "", 3
-	for _, c := range known {
-		if d := editDistance(want, c); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
 }

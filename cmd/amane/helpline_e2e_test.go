@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -20,20 +19,6 @@ import (
 
 	"github.com/miekg/dns"
 )
-
-// buildHelpline compiles amane-helpline once per test binary.
-var buildHelpline = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "amane-helpline-test")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "amane-helpline")
-	out, err := exec.Command("go", "build", "-o", bin, "../amane-helpline").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
 
 // helpline runs the real amane-helpline commands on one configuration.
 type helpline struct {

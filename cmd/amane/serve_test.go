@@ -18,19 +18,24 @@ import (
 	"github.com/miekg/dns"
 )
 
-// buildAmane compiles the command once per test binary.
-var buildAmane = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "amane-test")
+// buildAmane and buildHelpline compile the commands once per test binary.
+var (
+	buildAmane    = sync.OnceValues(func() (string, error) { return buildCommand(".", "amane") })
+	buildHelpline = sync.OnceValues(func() (string, error) { return buildCommand("../amane-helpline", "amane-helpline") })
+)
+
+func buildCommand(pkg, name string) (string, error) {
+	dir, err := os.MkdirTemp("", name+"-test")
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "amane")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	bin := filepath.Join(dir, name)
+	out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	return bin, nil
-})
+}
 
 // daemon is a running `amane serve` whose log lines a test can wait for.
 type daemon struct {
