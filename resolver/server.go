@@ -60,6 +60,17 @@ func (s *Server) listen(addr string) error {
 	if err != nil {
 		return err
 	}
+	// The UDP sockets share their port with SO_REUSEPORT, and so would
+	// any other program's that sets it too (under the same user): the
+	// kernel would then hand it some of the queries, unfiltered. A plain
+	// bind first makes a port already held an error, as it should be.
+	if port != "0" {
+		probe, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return fmt.Errorf("%w (another DNS server, or another amane, holds it: amane doctor says which)", err)
+		}
+		probe.Close()
+	}
 	// A port of 0 lets the kernel pick a UDP port, and that port may be
 	// taken for TCP by someone else; then pick again. A named port that
 	// TCP cannot have is the operator's problem to hear about at once.

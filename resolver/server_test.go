@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -167,5 +168,26 @@ func TestShutdownLetsQueriesInFlightFinish(t *testing.T) {
 	}
 	if r := <-got; r == nil || len(r.Answer) != 1 {
 		t.Fatalf("the query in flight at shutdown got %v", r)
+	}
+}
+
+// Another program's socket on the port, with SO_REUSEPORT as amane's own
+// sockets have it, would silently take a share of the queries: Listen must
+// refuse the port instead.
+func TestListenRefusesAPortAnotherProgramShares(t *testing.T) {
+	h := newTestHandler(t, testConfig("127.0.0.1:9"), nil)
+	other, err := listenUDP("127.0.0.1:0") // SO_REUSEPORT on Linux
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.close()
+	addr := other.localAddr().String()
+	s, err := Listen(h, []string{addr}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil {
+		s.closeAll()
+		t.Fatalf("listening on %s, which another socket holds, succeeded", addr)
+	}
+	if !strings.Contains(err.Error(), "holds it") {
+		t.Fatalf("error %q does not say the port is held", err)
 	}
 }

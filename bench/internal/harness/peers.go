@@ -77,6 +77,7 @@ const unboundConf = `server:
     chroot: ""
     username: ""
     pidfile: ""
+    so-reuseport: no
     directory: %q
     interface: 127.0.0.1@%d
     access-control: 127.0.0.0/8 allow
