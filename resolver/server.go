@@ -40,7 +40,7 @@ type Server struct {
 // resolver is worse than one that says which address it could not take.
 // Each UDP address gets one SO_REUSEPORT socket per usable core
 // (runtime.NumCPU follows the process's CPU affinity), so the kernel
-// spreads clients over read loops.
+// spreads clients over read loops; on one core, one plain socket.
 func Listen(h *Handler, addrs []string, log *slog.Logger) (*Server, error) {
 	s := &Server{
 		h: h, log: log, conns: map[net.Conn]struct{}{},
@@ -92,14 +92,15 @@ var errUDP = errors.New("udp")
 // listenPair binds addr's UDP sockets (one per usable core) and then TCP on
 // the port UDP got.
 func listenPair(addr string) ([]*udpConn, net.Listener, error) {
-	first, err := listenUDP(addr)
+	shared := runtime.NumCPU() > 1
+	first, err := listenUDP(addr, shared)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", errUDP, err)
 	}
 	udp := []*udpConn{first}
 	bound := first.localAddr().String() // the real port when addr asked for :0
 	for i := 1; i < runtime.NumCPU(); i++ {
-		c, err := listenUDP(bound)
+		c, err := listenUDP(bound, shared)
 		if err != nil {
 			break // one socket still serves; more only spread load
 		}

@@ -176,7 +176,7 @@ func TestShutdownLetsQueriesInFlightFinish(t *testing.T) {
 // refuse the port instead.
 func TestListenRefusesAPortAnotherProgramShares(t *testing.T) {
 	h := newTestHandler(t, testConfig("127.0.0.1:9"), nil)
-	other, err := listenUDP("127.0.0.1:0") // SO_REUSEPORT on Linux
+	other, err := listenUDP("127.0.0.1:0", true) // SO_REUSEPORT on Linux
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,11 @@ const udpReadTimeout = 250 * 1000 // microseconds
 // udpReceiveBuffer is the socket receive buffer amane asks for.
 const udpReceiveBuffer = 4 << 20
 
-func listenUDP(addr string) (*udpConn, error) {
+// listenUDP binds addr. shared sets SO_REUSEPORT, for a group of sockets
+// on one port, one per core: only then, since any other process of the
+// same user that sets it too could join the group (and, binding the port
+// as its own source port by chance, receive its own queries back).
+func listenUDP(addr string, shared bool) (*udpConn, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		return nil, err
@@ -51,16 +55,18 @@ func listenUDP(addr string) (*udpConn, error) {
 		return nil, err
 	}
 	c := &udpConn{fd: fd}
-	if err := c.setup(family, sa); err != nil {
+	if err := c.setup(family, sa, shared); err != nil {
 		unix.Close(fd)
 		return nil, err
 	}
 	return c, nil
 }
 
-func (c *udpConn) setup(family int, sa unix.Sockaddr) error {
-	if err := unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
-		return err
+func (c *udpConn) setup(family int, sa unix.Sockaddr, shared bool) error {
+	if shared {
+		if err := unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+			return err
+		}
 	}
 	if family == unix.AF_INET6 {
 		if err := unix.SetsockoptInt(c.fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {

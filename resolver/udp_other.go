@@ -17,7 +17,7 @@ type udpConn struct {
 	local netip.AddrPort
 }
 
-func listenUDP(addr string) (*udpConn, error) {
+func listenUDP(addr string, _ bool) (*udpConn, error) {
 	c, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		return nil, err
