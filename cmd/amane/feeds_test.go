@@ -40,9 +40,7 @@ func TestAFeedBlocksItsMandatoryListEverywhere(t *testing.T) {
 	writeConfig(t, path, "127.0.0.1:0", up.Addr(), fmt.Sprintf(
 		"[filter]\nblock = [\"malware\"]\n[[feed]]\nname = \"emc\"\nurl = %q\npublic_key = %q\n", web.URL+"/", key.Public().String()))
 	d := startDaemon(t, path)
-	listen := boundAddr(t, d.waitLog(t, "amane is answering"))
-	d.waitLog(t, "feed updated") // the first poll brought the feed
-	d.waitLog(t, "lists loaded")
+	listen := d.waitFeed(t)
 	m := new(dns.Msg)
 	m.SetQuestion("www.harass.example.", dns.TypeA)
 	m.SetEdns0(1232, false)

@@ -136,8 +136,7 @@ cidr = "127.0.0.3/32"
 profile = "adults"
 `, proxy.URL+"/", pub[1]))
 	d := startDaemon(t, path)
-	listen := boundAddr(t, d.waitLog(t, "amane is answering"))
-	d.waitLog(t, "feed updated")
+	listen := d.waitFeed(t)
 
 	for _, from := range []string{"127.0.0.2", "127.0.0.3"} {
 		if r := askFrom(t, from, listen, "www.bully.example"); r.Rcode != dns.RcodeSuccess {

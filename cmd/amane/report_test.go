@@ -172,9 +172,7 @@ profile = "default"
 	}
 	cfg("Etc/GMT+12")
 	d := startDaemon(t, path)
-	listen := boundAddr(t, d.waitLog(t, "amane is answering"))
-	d.waitLog(t, "feed updated")
-	d.waitLog(t, "lists loaded")
+	listen := d.waitFeed(t)
 
 	for _, dev := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"} {
 		askFrom(t, dev, listen, "chat.suspect.example")

@@ -66,7 +66,8 @@ func startDaemon(t *testing.T, config string) *daemon {
 	return d
 }
 
-// waitLog waits for a log line containing want, failing after 10 s.
+// waitLog waits for a log line containing want, failing after 10 s. The
+// lines before it are passed over.
 func (d *daemon) waitLog(t *testing.T, want string) string {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
@@ -83,6 +84,35 @@ func (d *daemon) waitLog(t *testing.T, want string) string {
 			t.Fatalf("no log line with %q within 10 s", want)
 		}
 	}
+}
+
+// waitFeed waits until amane answers and has compiled the lists of its
+// first feed version: the first poll runs beside the start, so the two
+// may come in either order. It returns the address amane answers on.
+func (d *daemon) waitFeed(t *testing.T) string {
+	t.Helper()
+	var answering string
+	feed, lists := false, false
+	deadline := time.After(10 * time.Second)
+	for answering == "" || !lists {
+		select {
+		case line, ok := <-d.lines:
+			if !ok {
+				t.Fatal("amane exited before it answered with its feed")
+			}
+			switch {
+			case strings.Contains(line, "amane is answering"):
+				answering = line
+			case strings.Contains(line, "feed updated"):
+				feed = true
+			case feed && strings.Contains(line, "lists loaded"):
+				lists = true
+			}
+		case <-deadline:
+			t.Fatalf("within 10 s: answering %v, feed updated %v, its lists loaded %v", answering != "", feed, lists)
+		}
+	}
+	return boundAddr(t, answering)
 }
 
 func writeConfig(t *testing.T, path, listen, upstream, extra string) {
