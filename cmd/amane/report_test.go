@@ -217,6 +217,15 @@ profile = "default"
 		return len(r) == 1 && r[0].Status == doctor.OK && strings.HasPrefix(r[0].Msg, "1 reports acknowledged")
 	})
 
+	out.Reset()
+	if err := report([]string{"-config", path, "--status"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if st := out.String(); !strings.Contains(st, "acknowledged by the helpline: 1 reports (1 by hand) in 1 batches") ||
+		!strings.Contains(st, "waiting: 0 reports by hand") || !strings.HasPrefix(st, "report key: RW") {
+		t.Fatalf("amane report --status says:\n%s", st)
+	}
+
 	d.cmd.Process.Signal(syscall.SIGTERM) // the day's counts are written at shutdown
 	d.cmd.Wait()
 	out.Reset() // a report made while amane is stopped is kept, and sent when it starts
