@@ -147,7 +147,7 @@ profile = "adults"
 	if err := report([]string{"-config", path, "bully.example", "--category", "cyberviolence", "--note", "يهدد ابني كل ليلة"}, &said); err != nil {
 		t.Fatal(err)
 	}
-	d.waitLog(t, "reports delivered to the helpline") // after the retry
+	d.waitLogWithin(t, "reports delivered to the helpline", 30*time.Second) // after a retry 2.5-5 s later
 	if n := posts.Load(); n != 2 {
 		t.Fatalf("%d posts: want the lost acknowledgement to make the appliance send again, once", n)
 	}

@@ -70,7 +70,14 @@ func startDaemon(t *testing.T, config string) *daemon {
 // lines before it are passed over.
 func (d *daemon) waitLog(t *testing.T, want string) string {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	return d.waitLogWithin(t, want, 10*time.Second)
+}
+
+// waitLogWithin is waitLog for what takes longer than most (a retry after
+// a backoff).
+func (d *daemon) waitLogWithin(t *testing.T, want string, limit time.Duration) string {
+	t.Helper()
+	deadline := time.After(limit)
 	for {
 		select {
 		case line, ok := <-d.lines:
@@ -81,7 +88,7 @@ func (d *daemon) waitLog(t *testing.T, want string) string {
 				return line
 			}
 		case <-deadline:
-			t.Fatalf("no log line with %q within 10 s", want)
+			t.Fatalf("no log line with %q within %s", want, limit)
 		}
 	}
 }
