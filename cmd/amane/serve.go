@@ -143,6 +143,7 @@ func serve(args []string) error {
 		close(hits) // and the day's counts for the helpline
 		<-hitsDone
 	}
+	stop() // the sender, the feed polls, the control socket: before the state file closes
 	if cacheFile != "" {
 		n, err := h.SaveCache(cacheFile)
 		if err != nil {
