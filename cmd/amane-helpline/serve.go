@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/amane-dns/amane/internal/cliflag"
 	"github.com/amane-dns/amane/reports"
 )
 
@@ -146,7 +147,7 @@ func configFlags(cmd string, args []string, want int, more ...func(*flag.FlagSet
 	for _, m := range more {
 		m(fl)
 	}
-	pos, err := parseInterleaved(fl, args)
+	pos, err := cliflag.ParseInterleaved(fl, args)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -161,20 +162,4 @@ func configFlags(cmd string, args []string, want int, more ...func(*flag.FlagSet
 		return nil, nil, err
 	}
 	return c, pos, nil
-}
-
-// parseInterleaved parses flags that may come before or after the
-// positional arguments ("reports show NAME -config F").
-func parseInterleaved(fl *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fl.Parse(args); err != nil {
-			return nil, err
-		}
-		if fl.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fl.Arg(0))
-		args = fl.Args()[1:]
-	}
 }

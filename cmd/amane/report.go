@@ -13,6 +13,7 @@ import (
 
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/configs"
+	"github.com/amane-dns/amane/internal/cliflag"
 	"github.com/amane-dns/amane/reports"
 )
 
@@ -27,28 +28,29 @@ func report(args []string, w io.Writer) error {
 	ageBand := fl.String("age-band", "", "the age of the child concerned: under-9, 9-12, 13-17 or adult (sent only if share_age_band = true)")
 	status := fl.Bool("status", false, "show the reports waiting, sent and acknowledged")
 	rotate := fl.Bool("rotate-key", false, "make a new key: later reports cannot be linked to earlier ones")
-	if err := fl.Parse(reorder(args, "status", "rotate-key")); err != nil {
+	names, err := cliflag.ParseInterleaved(fl, args)
+	if err != nil {
 		return err
 	}
 	switch {
-	case *status && fl.NArg() == 0:
+	case *status && len(names) == 0:
 		rep, err := askReports(*path, controlRequest{Cmd: "report-status"})
 		if err != nil {
 			return err
 		}
 		printOutbox(w, rep.Outbox, time.Now())
 		return nil
-	case *rotate && fl.NArg() == 0:
+	case *rotate && len(names) == 0:
 		rep, err := askReports(*path, controlRequest{Cmd: "rotate-key"})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(w, rep.Message)
 		return nil
-	case fl.NArg() != 1 || *status || *rotate:
+	case len(names) != 1 || *status || *rotate:
 		return errors.New("report: want NAME --category C [--note TEXT], or --status, or --rotate-key")
 	}
-	domain, err := reports.DomainOf(fl.Arg(0))
+	domain, err := reports.DomainOf(names[0])
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -96,30 +98,6 @@ func askReports(path string, req controlRequest) (controlReply, error) {
 		return rep, errors.New(rep.Message)
 	}
 	return rep, nil
-}
-
-// reorder moves the boolean flags named to the front, so that they may
-// come after NAME as well as before it.
-func reorder(args []string, bools ...string) []string {
-	var front, rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name := strings.TrimLeft(a, "-")
-		isBool := false
-		for _, b := range bools {
-			isBool = isBool || name == b
-		}
-		switch {
-		case isBool || strings.HasPrefix(a, "-") && strings.Contains(a, "="):
-			front = append(front, a)
-		case strings.HasPrefix(a, "-") && a != "-" && i+1 < len(args):
-			front = append(front, a, args[i+1])
-			i++
-		default:
-			rest = append(rest, a)
-		}
-	}
-	return append(front, rest...)
 }
 
 func categoryIDs() string {
