@@ -219,32 +219,11 @@ func (f *File) validate() error {
 	r := f.Resolver()
 	pc := f.Policy()
 	errs = append(errs, r.Validate(), pc.Validate(), blocklist.ValidateSources(f.Lists))
-	errs = append(errs, flatten(f.Helpline.Validate())...)
+	errs = append(errs, fielderr.Flatten(f.Helpline.Validate())...)
 	for i, fc := range f.Feeds {
-		for _, err := range flatten(fc.Validate()) {
-			var fe interface{ Field() string }
-			if errors.As(err, &fe) { // the feed names its keys relative to its table
-				err = fielderr.New(fmt.Sprintf("feed[%d].%s", i, fe.Field()), "%s", strings.TrimPrefix(err.Error(), fe.Field()+": "))
-			}
-			errs = append(errs, err)
-		}
+		errs = append(errs, fielderr.Within(fmt.Sprintf("feed[%d]", i), fc.Validate())...)
 	}
 	return errors.Join(errs...)
-}
-
-// flatten undoes errors.Join so that each problem gets its own line.
-func flatten(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, flatten(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }
 
 // tomlMessage is the decoder's message without its own position prefix.

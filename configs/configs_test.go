@@ -73,6 +73,17 @@ func TestArraysOfTablesAreLocated(t *testing.T) {
 	}
 }
 
+func TestFeedAndHelplineProblemsNameTheirKeys(t *testing.T) {
+	_, err := Parse("x.toml", []byte("[[feed]]\nurl = \"https://a.example/\"\n[[feed]]\nurl = \"http://b.example/\"\npublic_key = \"RW\"\n"+
+		"[helpline]\nurl = \"https://h.example/\"\npublic_key = \"nope\"\npoll = \"5s\"\n"))
+	for _, want := range []string{"x.toml:1: feed[0].public_key: required", "x.toml:4: feed[1].url:", "x.toml:5: feed[1].public_key:",
+		"x.toml:8: helpline.public_key:", "x.toml:9: helpline.poll: must be at least 1m"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in:\n%v", want, err)
+		}
+	}
+}
+
 func TestAnEmptyFileIsTheDefaults(t *testing.T) {
 	f, err := Parse("empty.toml", nil)
 	if err != nil {

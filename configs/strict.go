@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/amane-dns/amane/internal/fielderr"
 )
 
 // DecodeStrict decodes src over dst (a pointer to a struct holding the
@@ -46,7 +47,7 @@ func DecodeStrict(name string, src []byte, dst any, validate func() error) error
 		ps = append(ps, Problem{File: name, Line: loc.line(k), Key: k, Msg: msg})
 	}
 	if validate != nil {
-		for _, err := range flatten(validate()) {
+		for _, err := range fielderr.Flatten(validate()) {
 			p := Problem{File: name, Msg: err.Error()}
 			var fe interface{ Field() string }
 			if errors.As(err, &fe) {

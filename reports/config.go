@@ -49,24 +49,8 @@ func (c Config) Validate() error {
 	if u, err := url.Parse(c.URL); err == nil && (u.RawQuery != "" || u.Fragment != "") {
 		errs = append(errs, fielderr.New("helpline.url", "%q has a query or fragment; give the helpline's base URL", c.URL))
 	}
-	for _, err := range flatten(c.Feed().Validate()) {
-		var fe interface{ Field() string }
-		if errors.As(err, &fe) {
-			err = fielderr.New("helpline."+fe.Field(), "%s", strings.TrimPrefix(err.Error(), fe.Field()+": "))
-		}
-		errs = append(errs, err)
-	}
+	errs = append(errs, fielderr.Within("helpline", c.Feed().Validate())...)
 	return errors.Join(errs...)
-}
-
-func flatten(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	if err == nil {
-		return nil
-	}
-	return []error{err}
 }
 
 // DomainOf turns what a parent pastes — a name, a URL, an IDN — into the

@@ -4,7 +4,11 @@
 // package may use it without importing configs.
 package fielderr
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // Error is a problem with one configuration key.
 type Error struct {
@@ -23,3 +27,32 @@ func (e *Error) Error() string { return e.Key + ": " + e.Err.Error() }
 func (e *Error) Field() string { return e.Key }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Flatten undoes errors.Join, so that each problem gets its own line.
+func Flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, Flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// Within flattens err and puts each problem that names a key under
+// prefix: a table's Validate names its keys relative to the table ("url"),
+// and the file they sit in says where the table is ("feed[2].url").
+func Within(prefix string, err error) []error {
+	errs := Flatten(err)
+	for i, e := range errs {
+		var fe interface{ Field() string }
+		if errors.As(e, &fe) {
+			errs[i] = New(prefix+"."+fe.Field(), "%s", strings.TrimPrefix(e.Error(), fe.Field()+": "))
+		}
+	}
+	return errs
+}
