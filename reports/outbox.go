@@ -89,18 +89,13 @@ type meta struct {
 	LastDropped  time.Time `json:"last_dropped,omitzero"`
 }
 
-// sealed is one signed batch, waiting for its acknowledgement.
+// sealed is one signed batch, waiting for its acknowledgement: what the
+// status shows of it, and the exact bytes to send.
 type sealed struct {
-	seq       uint64
-	ID        string    `json:"id"`
-	Body      []byte    `json:"body"`
-	Sig       string    `json:"sig"`
-	At        time.Time `json:"sealed"`
-	Reports   int       `json:"reports"`
-	Manual    int       `json:"manual"`
-	Attempts  int       `json:"attempts"`
-	LastError string    `json:"last_error,omitempty"`
-	LastTry   time.Time `json:"last_try,omitzero"`
+	seq uint64
+	Pending
+	Body []byte `json:"body"`
+	Sig  string `json:"sig"`
 }
 
 // OpenOutbox opens the outbox in db, making its buckets and, at the first
@@ -345,7 +340,7 @@ func (o *Outbox) next(now time.Time, today string) (b sealed, ok bool, err error
 		if err := removeTaken(ob, taken); err != nil {
 			return err
 		}
-		b = sealed{ID: batch.ID, Body: body, Sig: sig, At: now, Reports: len(batch.Reports)}
+		b = sealed{Pending: Pending{ID: batch.ID, Sealed: now, Reports: len(batch.Reports)}, Body: body, Sig: sig}
 		for _, r := range batch.Reports {
 			if r.Kind == Manual {
 				b.Manual++
@@ -544,8 +539,7 @@ func pendings(b *bolt.Bucket) []Pending {
 	b.ForEach(func(_, v []byte) error {
 		var s sealed
 		if json.Unmarshal(v, &s) == nil {
-			out = append(out, Pending{ID: s.ID, Sealed: s.At, Reports: s.Reports, Manual: s.Manual,
-				Attempts: s.Attempts, LastError: s.LastError, LastTry: s.LastTry})
+			out = append(out, s.Pending)
 		}
 		return nil
 	})
