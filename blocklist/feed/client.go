@@ -49,6 +49,8 @@ type Subscription struct {
 
 	mu   sync.Mutex // serializes Load and Update; guards held
 	held *heldCopy  // nil until a copy loaded or downloaded
+
+	wake chan struct{} // PollNow: Poll asks at once
 }
 
 // heldCopy is the verified copy in use and what is needed to compare a
@@ -67,7 +69,7 @@ func New(c Config, o Options) (*Subscription, error) {
 	if o.StateDir == "" {
 		return nil, fmt.Errorf("feed %q: a state directory is required", c.URL)
 	}
-	s := &Subscription{pin: c.Name, opts: o.withDefaults()}
+	s := &Subscription{pin: c.Name, opts: o.withDefaults(), wake: make(chan struct{}, 1)}
 	s.base, _ = c.baseURL()
 	s.key, _ = ParsePublicKey(c.PublicKey)
 	if s.name = c.Name; s.name == "" {

@@ -177,6 +177,15 @@ func (s *Subscription) reuse(l List, path string) bool {
 	return true
 }
 
+// PollNow makes Poll ask for a new version at once rather than at its
+// next tick (an operator's reload, after the helpline published).
+func (s *Subscription) PollNow() {
+	select {
+	case s.wake <- struct{}{}:
+	default: // a poll is already asked for
+	}
+}
+
 // Poll calls Update now and then every interval (±10%, so that appliances
 // do not all ask at once) until ctx ends, and calls onNew with each new
 // snapshot. It logs each refusal and a stale copy as warnings; the copy in
@@ -192,6 +201,7 @@ func (s *Subscription) Poll(ctx context.Context, interval time.Duration, onNew f
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.wake:
 		}
 		snap, changed, err := s.Update(ctx)
 		switch {

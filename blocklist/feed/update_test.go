@@ -181,3 +181,28 @@ func TestUpdateOverHTTPS(t *testing.T) {
 		t.Fatalf("Update = version %d, changed %v", snap.Manifest.Version, changed)
 	}
 }
+
+func TestPollNowAsksBeforeTheNextTick(t *testing.T) {
+	f := newFixture(t)
+	f.publishVersion(1, goodFiles())
+	s := f.subscribe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	snaps := make(chan Snapshot, 4)
+	go s.Poll(ctx, 24*time.Hour, func(snap Snapshot) { snaps <- snap })
+	if v := (<-snaps).Manifest.Version; v != 1 {
+		t.Fatalf("first poll took version %d", v)
+	}
+	files := goodFiles()
+	files["abuse.txt"] += "new.example\n"
+	f.publishVersion(2, files)
+	s.PollNow()
+	select {
+	case snap := <-snaps:
+		if snap.Manifest.Version != 2 {
+			t.Fatalf("took version %d", snap.Manifest.Version)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("PollNow did not make Poll ask (the next tick is a day away)")
+	}
+}

@@ -73,15 +73,13 @@ func (a *appliance) startFeeds(ctx context.Context) {
 	a.mu.Lock()
 	a.feeds = snaps
 	a.mu.Unlock()
-	a.subs, a.subsCtx = subs, ctx
+	a.subs = subs
 	fcs, _ := subscriptions(a.cfg)
 	for i, sub := range subs {
 		if sub == nil {
 			continue
 		}
-		fc := fcs[i]
-		go sub.Poll(ctx, fc.PollInterval(), func(snap feed.Snapshot) {
-			a.log.Info("feed updated", "feed", sub.Name(), "version", snap.Manifest.Version)
+		go sub.Poll(ctx, fcs[i].PollInterval(), func(snap feed.Snapshot) { // Poll logs the update
 			a.setFeed(i, snap)
 			a.startLists()
 		})
@@ -91,21 +89,10 @@ func (a *appliance) startFeeds(ctx context.Context) {
 // pollFeeds asks every feed for a new version now, as a reload does: an
 // operator who knows the helpline just published need not wait an hour.
 func (a *appliance) pollFeeds() {
-	for i, sub := range a.subs {
-		if sub == nil {
-			continue
+	for _, sub := range a.subs {
+		if sub != nil {
+			sub.PollNow()
 		}
-		go func() {
-			snap, changed, err := sub.Update(a.subsCtx)
-			switch {
-			case err != nil:
-				a.log.Warn("feed update refused; keeping the last good copy", "feed", sub.Name(), "err", err)
-			case changed:
-				a.log.Info("feed updated", "feed", sub.Name(), "version", snap.Manifest.Version)
-				a.setFeed(i, snap)
-				a.startLists()
-			}
-		}()
 	}
 }
 
