@@ -63,12 +63,9 @@ const (
 
 func (k Kind) valid() bool { return k == Manual || k == Watch || k == Mandatory }
 
-// AgeBands are the age bands a report may carry (policy's, in the order a
-// table shows them); "" is no age band, the default.
+// ageBands are the age bands a report may carry: policy's (a test keeps
+// them in step), in the order a table shows them.
 var ageBands = []string{"under-9", "9-12", "13-17", "adult"}
-
-// AgeBands returns the age bands a report may carry.
-func AgeBands() []string { return append([]string(nil), ageBands...) }
 
 // Report is one thing an appliance tells the helpline. It has no field
 // for a device, an address, a MAC, a hostname or a profile name, and
