@@ -21,7 +21,7 @@ func budgetSnapshot(t *testing.T, u *Usage) *Snapshot {
 		}},
 		Devices: []DeviceConfig{{Name: "tablet", IP: netip.MustParseAddr("192.168.1.23"), Profile: "child"}},
 	}
-	s, err := NewSnapshot(cfg, set(t, map[blocklist.Category]string{blocklist.Games: "game.example\n"}), 0, nil)
+	s, err := NewSnapshot(cfg, set(t, map[blocklist.Category]string{blocklist.Games: "game.example\n"}), 0, Contacts{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func TestLeasesAndNeighbours(t *testing.T) {
 			Filter:   DefaultFilterConfig(),
 			Profiles: []ProfileConfig{{Name: "child", Preset: "9-12"}},
 			Devices:  []DeviceConfig{{Name: "Yasmine's tablet", MAC: "a4:83:e7:12:34:56", Profile: "child"}},
-		}, nil, 0, nil)
+		}, nil, 0, Contacts{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@
 package policy
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"time"
@@ -49,6 +50,18 @@ const (
 	ByBudget              // the day's time budget for the category is spent
 )
 
+// Exempt says why a name escaped the family's rules (bedtime, pause,
+// budgets, categories), for explanations. Nothing exempts a name from a
+// mandatory category.
+type Exempt uint8
+
+// The exemptions.
+const (
+	NotExempt   Exempt = iota
+	AlwaysAllow        // the configuration's always_allow
+	Contact            // a helpline's own contact domain, from its feed
+)
+
 // budgetTTL caps answers in budgeted categories, so that a device keeps
 // asking, and its use stays visible, minute by minute.
 const budgetTTL = time.Minute
@@ -84,6 +97,29 @@ type Decision struct {
 	// resolver records it (Decide itself changes nothing).
 	Use      UseKey
 	Budgeted bool
+	// Exempt says which exemption let the name through, if any.
+	Exempt Exempt
+}
+
+// Contacts are the helplines' own domains, from their feeds' contact
+// details: a child must always reach them, at bedtime, in a pause, with
+// a budget spent (DESIGN.md). They lift the family's rules only. A
+// mandatory category blocks them still (issue 9: nothing lifts abuse),
+// and so does any category a feed's list feeds: a feed's contact
+// details may not unblock what another feed, another authority, lists.
+type Contacts struct {
+	Domains []ContactDomain
+	// FeedCategories are the categories some feed's (non-watch) lists
+	// feed. A contact domain listed in one of them loses its exemption and
+	// is decided like any name: the Set does not say which feed listed a
+	// name, so the exemption errs on the safe side.
+	FeedCategories blocklist.Categories
+}
+
+// ContactDomain is one contact domain and the feed that declares it.
+type ContactDomain struct {
+	Name string
+	Feed string
 }
 
 // Snapshot is one immutable, compiled policy. The resolver loads it with a
@@ -91,7 +127,10 @@ type Decision struct {
 type Snapshot struct {
 	set         *blocklist.Set       // never nil
 	mandatory   blocklist.Categories // blocked even where a list or profile allows
-	alwaysAllow nameSet              // never blocked: the helpline's own domains
+	alwaysAllow nameSet              // the configuration's always_allow
+	contacts    nameSet              // the feeds' contact domains
+	feedCats    blocklist.Categories // a contact domain is not exempt from these
+	conflicts   []string             // exempt names a mandatory category blocks
 	bypass      nameSet              // nil when the bypass defences are off
 	pauses      *Pauses              // nil: nothing can be paused
 	usage       *Usage               // nil: budgets are never spent
@@ -106,10 +145,9 @@ type Snapshot struct {
 var alwaysMandatory = blocklist.CategoriesOf(blocklist.Abuse)
 
 // NewSnapshot compiles cfg over set (nil: no lists). mandatory adds the
-// categories helpline feeds mark mandatory; alwaysAllow are names never
-// blocked, not by categories, schedules or anything else (the helpline's
-// own domains: a child must always be able to reach it).
-func NewSnapshot(cfg Config, set *blocklist.Set, mandatory blocklist.Categories, alwaysAllow []string) (*Snapshot, error) {
+// categories helpline feeds mark mandatory; contacts are the helplines'
+// own domains, exempt from the family's rules.
+func NewSnapshot(cfg Config, set *blocklist.Set, mandatory blocklist.Categories, contacts Contacts) (*Snapshot, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -134,20 +172,47 @@ func NewSnapshot(cfg Config, set *blocklist.Set, mandatory blocklist.Categories,
 			return nil, err
 		}
 	}
+	var contactNames []string
+	for _, c := range contacts.Domains {
+		contactNames = append(contactNames, c.Name)
+	}
 	snap := &Snapshot{
-		set: set, mandatory: mandatory | alwaysMandatory, alwaysAllow: newNameSet(append(alwaysAllow, cfg.AlwaysAllow...)),
+		set: set, mandatory: mandatory | alwaysMandatory,
+		alwaysAllow: newNameSet(cfg.AlwaysAllow), contacts: newNameSet(contactNames), feedCats: contacts.FeedCategories,
 		loc: loc, id: compileIdentity(&cfg, profiles), answer: cfg.Filter.answer(),
 	}
 	if cfg.Filter.BypassDefences {
 		snap.bypass = newNameSet(bypassNames)
 	}
+	for _, c := range contacts.Domains {
+		if cats := snap.mandatoryAt(c.Name); cats != 0 {
+			snap.conflicts = append(snap.conflicts, fmt.Sprintf("feed %q names %s as its contact, but a mandatory list (%s) blocks it: it stays blocked", c.Feed, c.Name, cats))
+		}
+	}
+	for _, n := range cfg.AlwaysAllow {
+		if cats := snap.mandatoryAt(n); cats != 0 {
+			snap.conflicts = append(snap.conflicts, fmt.Sprintf("always_allow names %s, but a mandatory list (%s) blocks it: it stays blocked", n, cats))
+		}
+	}
 	return snap, nil
 }
+
+// mandatoryAt returns the mandatory categories that block name.
+func (s *Snapshot) mandatoryAt(name string) blocklist.Categories {
+	m := s.set.Lookup(name)
+	return (m.Categories | m.Allowed) & s.mandatory
+}
+
+// Conflicts lists the always-allowed and contact names that a mandatory
+// category blocks all the same: each is a mistake someone must correct
+// (a feed naming a listed domain as its contact, an always_allow that
+// cannot be), to be logged as an error when the snapshot is published.
+func (s *Snapshot) Conflicts() []string { return s.conflicts }
 
 // Allowing returns the policy that allows everything but the mandatory
 // categories: what amane does before any configuration, and in tests.
 func Allowing() *Snapshot {
-	s, err := NewSnapshot(Config{Filter: FilterConfig{BlockMode: "nxdomain", BlockTTL: time.Minute}}, nil, 0, nil)
+	s, err := NewSnapshot(Config{Filter: FilterConfig{BlockMode: "nxdomain", BlockTTL: time.Minute}}, nil, 0, Contacts{})
 	if err != nil {
 		panic(err)
 	}
@@ -283,18 +348,28 @@ func (s *Snapshot) ProfileName(c Client) string {
 // dot) of type qtype from c at now. name is only valid during the call: the
 // hot path passes a view of a reused buffer, so Decide must not keep it.
 //
-// The order: the always-allowed names; the bypass defences; a pause; the
-// profile's own deny list; the
-// mandatory categories, which nothing lifts; the profile's own allow list;
-// a schedule blocking everything; the categories the profile and the
-// schedule in force block; a daily budget spent; then safe search, which
-// rewrites what is allowed.
+// The order: the bypass defences; the mandatory categories, which nothing
+// lifts (not always_allow, a contact domain, a list's exception or a
+// profile's allow: issue 9); the always-allowed names and the helplines'
+// contact domains, exempt from the rest; a pause; the profile's own deny
+// list; the profile's own allow list; a schedule blocking everything; the
+// categories the profile and the schedule in force block; a daily budget
+// spent; then safe search, which rewrites what is allowed.
 func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) Decision {
-	if s.alwaysAllow.has(name) {
-		return Decision{Action: Allow}
-	}
 	if s.bypass.has(name) {
 		return Decision{Action: Block, Why: ByBypass}
+	}
+	m := s.set.Lookup(name)
+	if cats := (m.Categories | m.Allowed) & s.mandatory; cats != 0 {
+		return Decision{Action: Block, Categories: cats, Mandatory: true, Rule: m.Rule}
+	}
+	if s.alwaysAllow.has(name) {
+		return Decision{Action: Allow, Exempt: AlwaysAllow}
+	}
+	// A contact domain that some feed lists is no longer exempt: the
+	// family's rules decide it like any name.
+	if s.contacts.has(name) && m.Categories&s.feedCats == 0 {
+		return Decision{Action: Allow, Exempt: Contact}
 	}
 	p, dev := s.id.identify(c)
 	if end, paused := s.pauses.until(now, dev, p.name); paused {
@@ -302,17 +377,9 @@ func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) De
 	}
 	lt := now.In(s.loc)
 	all, schedCats, next := p.schedule.at(lt)
-	d := Decision{Action: Block, TTLCap: next}
+	d := Decision{Action: Block, TTLCap: next, Rule: m.Rule}
 	if p.deny.has(name) {
 		d.Why = ByDeny
-		return d
-	}
-	m := s.set.Lookup(name)
-	d.Rule = m.Rule
-	// A list's exception or a profile's allow may lift a blocked category,
-	// never a mandatory one.
-	if cats := (m.Categories | m.Allowed) & s.mandatory; cats != 0 {
-		d.Categories, d.Mandatory = cats, true
 		return d
 	}
 	allowed := p.allow.has(name)

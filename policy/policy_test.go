@@ -62,7 +62,7 @@ func TestDecide(t *testing.T) {
 		blocklist.Ads:     "||ads.example^\n@@||ok.ads.example^\n",
 		blocklist.Abuse:   "abuse.example\n",
 	})
-	p, err := NewSnapshot(Config{Filter: FilterConfig{Block: []string{"malware", "ads"}, BlockMode: "nxdomain", BlockTTL: time.Minute}}, s, 0, nil)
+	p, err := NewSnapshot(Config{Filter: FilterConfig{Block: []string{"malware", "ads"}, BlockMode: "nxdomain", BlockTTL: time.Minute}}, s, 0, Contacts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func realisticPolicy(b testing.TB, n int) *Snapshot {
 		cfg.Devices = append(cfg.Devices, DeviceConfig{Name: fmt.Sprintf("d%d", i), IP: netip.AddrFrom4([4]byte{192, 168, 1, byte(10 + i)}), Profile: fmt.Sprintf("p%d", i%5)})
 	}
 	cfg.Networks = []NetworkConfig{{CIDR: netip.MustParsePrefix("10.10.3.0/24"), Profile: "p4"}, {CIDR: netip.MustParsePrefix("10.10.0.0/16"), Profile: "p3"}}
-	p, err := NewSnapshot(cfg, set(b, map[blocklist.Category]string{blocklist.Malware: sb.String(), blocklist.Games: "game.example\n"}), 0, nil)
+	p, err := NewSnapshot(cfg, set(b, map[blocklist.Category]string{blocklist.Malware: sb.String(), blocklist.Games: "game.example\n"}), 0, Contacts{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -131,8 +131,21 @@ func BenchmarkDecide(b *testing.B) {
 func TestDecideAllocatesNothing(t *testing.T) {
 	p := realisticPolicy(t, 10_000)
 	c := Client{Addr: netip.MustParseAddr("192.168.1.12")}
-	now := time.Now()
+	now := time.Date(2026, 11, 28, 18, 0, 0, 0, p.loc) // a Saturday: no schedule blocks games
 	if n := testing.AllocsPerRun(1000, func() { p.Decide(c, "www.host5.site5.example", 1, now) }); n != 0 {
 		t.Fatalf("Decide allocates %.1f times; the budget is 0", n)
+	}
+	// A budgeted name once a use is recorded: the day's count is looked up
+	// on every answer (issue 9: it formatted the date each time).
+	d := p.Decide(c, "play.game.example", 1, now)
+	if !d.Budgeted {
+		t.Fatalf("games should be budgeted: %+v", d)
+	}
+	p.usage.record(Use{Key: d.Use, At: now})
+	if used, _ := p.usage.used(d.Use, now); used != 1 {
+		t.Fatalf("%d minutes used", used)
+	}
+	if n := testing.AllocsPerRun(1000, func() { p.Decide(c, "play.game.example", 1, now) }); n != 0 {
+		t.Fatalf("Decide allocates %.1f times on a budgeted name in use; the budget is 0", n)
 	}
 }

@@ -21,7 +21,7 @@ func TestSafeSearch(t *testing.T) {
 			{Name: "c", IP: netip.MustParseAddr("192.168.1.4"), Profile: "parent"},
 		},
 	}
-	s, err := NewSnapshot(cfg, nil, 0, nil)
+	s, err := NewSnapshot(cfg, nil, 0, Contacts{})
 	if err != nil {
 		t.Fatal(err)
 	}

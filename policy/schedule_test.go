@@ -32,7 +32,7 @@ func bedtimeSnapshot(t *testing.T, tz string) *Snapshot {
 		}},
 		Devices: []DeviceConfig{{Name: "tablet", IP: netip.MustParseAddr("192.168.1.23"), Profile: "child"}},
 	}
-	s, err := NewSnapshot(cfg, set(t, map[blocklist.Category]string{blocklist.Games: "game.example\n"}), 0, nil)
+	s, err := NewSnapshot(cfg, set(t, map[blocklist.Category]string{blocklist.Games: "game.example\n"}), 0, Contacts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestIdentification(t *testing.T) {
 		},
 		Identify: IdentifyConfig{TrustedForwarders: []netip.Addr{netip.MustParseAddr("192.168.1.1")}},
 	}
-	s, err := NewSnapshot(cfg, nil, 0, nil)
+	s, err := NewSnapshot(cfg, nil, 0, Contacts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestProfilesAllowDenyAndPresets(t *testing.T) {
 	s, err := NewSnapshot(cfg, set(t, map[blocklist.Category]string{
 		blocklist.Social: "social.example\n", blocklist.Chat: "chat.example\n", blocklist.Adult: "adult.example\n",
 		blocklist.Abuse: "abuse.example\n",
-	}), 0, nil)
+	}), 0, Contacts{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,13 +61,15 @@ type Usage struct {
 
 	mu    sync.RWMutex // guards following
 	day   string       // the local day the counts are for, "2026-11-23"
+	date  int          // the same day as a number, 20261123: Decide compares it without allocating
 	uses  map[UseKey]*usage
 	dirty bool
 }
 
 // NewUsage loads today's counts from db (nil for memory only).
 func NewUsage(db *bolt.DB, loc *time.Location, now time.Time) (*Usage, error) {
-	u := &Usage{db: db, loc: loc, uses: map[UseKey]*usage{}, day: now.In(loc).Format(time.DateOnly)}
+	u := &Usage{db: db, loc: loc, uses: map[UseKey]*usage{}}
+	u.setDay(now)
 	if db == nil {
 		return u, nil
 	}
@@ -124,14 +126,27 @@ func splitZero(b []byte) []string {
 	return append(out, string(b[start:]))
 }
 
+// dateOf is the local day of t as a number (20261123), computed without
+// allocating: Decide compares it on every budgeted answer.
+func dateOf(t time.Time, loc *time.Location) int {
+	y, m, d := t.In(loc).Date()
+	return y*10000 + int(m)*100 + d
+}
+
+func (u *Usage) setDay(now time.Time) {
+	u.date = dateOf(now, u.loc)
+	u.day = now.In(u.loc).Format(time.DateOnly)
+}
+
 // rollover starts a new day's counts at local midnight. A clock that is
 // obviously wrong changes nothing.
 func (u *Usage) rolloverLocked(now time.Time) {
 	if now.Before(saneAfter) {
 		return
 	}
-	if day := now.In(u.loc).Format(time.DateOnly); day != u.day {
-		u.day, u.uses, u.dirty = day, map[UseKey]*usage{}, true
+	if dateOf(now, u.loc) != u.date {
+		u.setDay(now)
+		u.uses, u.dirty = map[UseKey]*usage{}, true
 	}
 }
 
@@ -181,7 +196,7 @@ func (u *Usage) used(k UseKey, now time.Time) (used, granted int) {
 	}
 	u.mu.RLock()
 	defer u.mu.RUnlock()
-	if x, ok := u.uses[k]; ok && (now.Before(saneAfter) || now.In(u.loc).Format(time.DateOnly) == u.day) {
+	if x, ok := u.uses[k]; ok && (now.Before(saneAfter) || dateOf(now, u.loc) == u.date) {
 		return int(x.minutes), int(x.granted)
 	}
 	return 0, 0

@@ -115,7 +115,7 @@ func BenchmarkCachedAnswerRealisticPolicy(b *testing.B) {
 	for i := range 20 {
 		cfg.Devices = append(cfg.Devices, policy.DeviceConfig{Name: fmt.Sprintf("d%d", i), IP: netip.AddrFrom4([4]byte{127, 0, 0, byte(1 + i)}), Profile: "p3"})
 	}
-	p, err := policy.NewSnapshot(cfg, set, 0, nil)
+	p, err := policy.NewSnapshot(cfg, set, 0, policy.Contacts{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func filterPolicy(t *testing.T, mode string, addrs []string, set *blocklist.Set,
 	for _, a := range addrs {
 		cfg.BlockAddress = append(cfg.BlockAddress, netip.MustParseAddr(a))
 	}
-	p, err := policy.NewSnapshot(policy.Config{Filter: cfg}, set, 0, nil)
+	p, err := policy.NewSnapshot(policy.Config{Filter: cfg}, set, 0, policy.Contacts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestBypassDefencesAnswerNXDOMAINInEveryMode(t *testing.T) {
 	h := newTestHandler(t, testConfig("127.0.0.1:9"), nil)
 	cfg := policy.DefaultFilterConfig()
 	cfg.BlockMode, cfg.BlockAddress = "null", nil
-	p, err := policy.NewSnapshot(policy.Config{Filter: cfg}, nil, 0, nil)
+	p, err := policy.NewSnapshot(policy.Config{Filter: cfg}, nil, 0, policy.Contacts{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func profilePolicy(t *testing.T, set *blocklist.Set) *policy.Snapshot {
 			{Name: "phone behind the router", MAC: "a4:83:e7:12:34:56", Profile: "child"},
 		},
 		Identify: policy.IdentifyConfig{TrustedForwarders: []netip.Addr{netip.MustParseAddr("127.0.0.1")}},
-	}, set, 0, nil)
+	}, set, 0, policy.Contacts{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,10 +106,13 @@ func (a *appliance) startLists() {
 // publishLocked compiles the policy from the filter in force and the
 // current lists, and swaps it in.
 func (a *appliance) publishLocked() {
-	pol, err := policy.NewSnapshot(a.cfg.Policy(), a.set, a.mandatory, feedDomains(a.feeds))
+	pol, err := policy.NewSnapshot(a.cfg.Policy(), a.set, a.mandatory, feedContacts(a.feeds))
 	if err != nil { // the filter was validated with the file; this is a bug
 		a.log.Error("policy not compiled; the previous one stays", "err", err)
 		return
+	}
+	for _, c := range pol.Conflicts() {
+		a.log.Error("an exemption cannot lift a mandatory block", "problem", c)
 	}
 	a.pol = pol.WithPauses(a.pauses).WithUsage(a.usage).WithNeighbours(a.neighbours).WithWatch(a.watch)
 	a.h.SetPolicy(a.pol)

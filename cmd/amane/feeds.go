@@ -13,6 +13,7 @@ import (
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/amane-dns/amane/configs"
+	"github.com/amane-dns/amane/policy"
 )
 
 // acceptList checks a feed's list against this build's taxonomy and formats.
@@ -172,14 +173,23 @@ func watchSet(log *slog.Logger, feeds map[int]feed.Snapshot) *blocklist.Set {
 	return set
 }
 
-// feedDomains are the helpline's own domains, from the feeds' contact
-// details: never blocked, not even at bedtime (DESIGN.md).
-func feedDomains(feeds map[int]feed.Snapshot) []string {
-	var out []string
+// feedContacts are the helplines' own domains, from the feeds' contact
+// details: exempt from bedtime, pauses and budgets (DESIGN.md), never
+// from a mandatory category or a category some feed's list feeds (issue 9:
+// one feed may not unblock what another lists).
+func feedContacts(feeds map[int]feed.Snapshot) policy.Contacts {
+	var c policy.Contacts
 	for _, snap := range inOrder(feeds) {
 		if snap.Manifest.Contact != nil {
-			out = append(out, snap.Manifest.Contact.Domains...)
+			for _, d := range snap.Manifest.Contact.Domains {
+				c.Domains = append(c.Domains, policy.ContactDomain{Name: d, Feed: snap.Manifest.Name})
+			}
+		}
+		for _, l := range snap.Manifest.Lists {
+			if cat, err := blocklist.ParseCategory(l.Category); err == nil && !l.Watch {
+				c.FeedCategories = c.FeedCategories.Add(cat)
+			}
 		}
 	}
-	return out
+	return c
 }

@@ -62,7 +62,7 @@ func TestAFeedBlocksItsMandatoryListEverywhere(t *testing.T) {
 		if err := explain(&out, []string{"-config", path, "www.harass.example"}); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(out.String(), `BLOCKED (cyberviolence) for profile "default"`) || !strings.Contains(out.String(), `list "emc/harass.txt"`) {
+		if !strings.Contains(out.String(), `BLOCKED (cyberviolence, mandatory: no allow list, exception or contact lifts it) for profile "default"`) || !strings.Contains(out.String(), `list "emc/harass.txt"`) {
 			t.Fatalf("explain says:\n%s", out.String())
 		}
 	})

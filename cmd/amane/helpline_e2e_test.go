@@ -174,7 +174,7 @@ profile = "adults"
 	if err := explain(&explained, []string{"-config", path, "-client", "127.0.0.3", "www.bully.example"}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(explained.String(), `BLOCKED (cyberviolence) for profile "adults"`) ||
+	if !strings.Contains(explained.String(), `BLOCKED (cyberviolence, mandatory: no allow list, exception or contact lifts it) for profile "adults"`) ||
 		!strings.Contains(explained.String(), `list "emc/confirmed-cyberviolence.txt"`) {
 		t.Fatalf("explain says:\n%s", explained.String())
 	}

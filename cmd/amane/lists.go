@@ -112,12 +112,15 @@ func explain(w io.Writer, args []string) error {
 			fmt.Fprintf(w, "note: list %q is not loaded: %s\n", st.Name, st.Err)
 		}
 	}
-	pol, err := policy.NewSnapshot(cfg.Policy(), set, mandatory, feedDomains(snaps))
+	pol, err := policy.NewSnapshot(cfg.Policy(), set, mandatory, feedContacts(snaps))
 	if err != nil {
 		return err
 	}
 	watch := watchSet(quiet, snaps)
 	pol = pol.WithWatch(watch)
+	for _, c := range pol.Conflicts() {
+		fmt.Fprintf(w, "error: %s\n", c)
+	}
 	for _, raw := range fl.Args() {
 		name, reason := blocklist.Normalize(raw)
 		if reason != blocklist.ReasonNone {
@@ -127,7 +130,13 @@ func explain(w io.Writer, args []string) error {
 		d := pol.Decide(client, name, 1, time.Now())
 		verdict := "answered"
 		switch {
+		case d.Exempt == policy.AlwaysAllow:
+			verdict = "answered (always_allow: bedtime, pauses, budgets and categories do not apply; a mandatory list would)"
+		case d.Exempt == policy.Contact:
+			verdict = "answered (a helpline's contact domain: bedtime, pauses and budgets do not apply)"
 		case d.Action == policy.Allow:
+		case d.Mandatory:
+			verdict = "BLOCKED (" + d.Categories.String() + ", mandatory: no allow list, exception or contact lifts it)"
 		case d.Why == policy.ByDeny:
 			verdict = "BLOCKED (the profile denies it)"
 		case d.Why == policy.BySchedule:
