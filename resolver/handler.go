@@ -62,15 +62,11 @@ func New(cfg Config, log *slog.Logger, now func() time.Time) (*Handler, error) {
 // configuration stays. Listen addresses are the server's, not the
 // handler's: a change to them takes a restart.
 func (h *Handler) Reload(cfg Config) error {
-	s, err := compile(cfg)
+	s, err := Compile(cfg)
 	if err != nil {
 		return err
 	}
-	old := h.settings.Swap(s)
-	h.cache.Resize(cfg.Cache.Entries, int(cfg.Cache.Memory))
-	// Queries in flight may still use the old upstreams: close them once
-	// the longest of those queries must have finished.
-	time.AfterFunc(2*old.cfg.Upstream.Timeout, old.close)
+	h.Apply(s)
 	return nil
 }
 

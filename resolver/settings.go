@@ -133,3 +133,38 @@ func defaultAllow() []netip.Prefix {
 	}
 	return out
 }
+
+// Settings are a configuration compiled for a Handler and not yet in
+// force: a reload compiles them first, with everything else it must
+// build, and applies them only once the whole new state is ready
+// (issue 9: nothing is swapped before everything compiled).
+type Settings struct{ s *settings }
+
+// Compile checks and compiles cfg without touching any handler.
+func Compile(cfg Config) (Settings, error) {
+	s, err := compile(cfg)
+	if err != nil {
+		return Settings{}, err
+	}
+	return Settings{s}, nil
+}
+
+// Discard releases settings that will not be applied.
+func (s Settings) Discard() {
+	if s.s != nil {
+		s.s.close()
+	}
+}
+
+// Apply swaps s in whole. Listen addresses are the server's, not the
+// handler's: a change to them takes a restart.
+func (h *Handler) Apply(s Settings) {
+	old := h.settings.Swap(s.s)
+	h.cache.Resize(s.s.cfg.Cache.Entries, int(s.s.cfg.Cache.Memory))
+	// Queries in flight may still use the old upstreams: close them once
+	// the longest of those queries must have finished.
+	time.AfterFunc(2*old.cfg.Upstream.Timeout, old.close)
+}
+
+// Config is the configuration in force.
+func (h *Handler) Config() Config { return h.settings.Load().cfg }

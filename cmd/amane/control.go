@@ -11,14 +11,17 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/amane-dns/amane/appliance"
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/policy"
 	"github.com/amane-dns/amane/reports"
 )
 
-// The control socket lets the operator commands (pause, resume) act on the
-// running daemon. It lives in the state directory: only root and the
-// amane group can reach it, which is the whole of its access control.
+// The control socket lets the operator commands (pause, grant, report...)
+// act on the running daemon. It lives in the state directory: only root
+// and the amane group can reach it, which is the whole of its access
+// control. It is a thin adapter: each request calls one method of the
+// appliance, which owns every check.
 const controlSocket = "control.sock"
 
 // controlRequest is one line a command sends; controlReply the answer.
@@ -36,32 +39,13 @@ type controlReply struct {
 	OK      bool                  `json:"ok"`
 	Message string                `json:"message,omitempty"`
 	Pauses  []policy.Pause        `json:"pauses,omitempty"`
-	Usage   []usageLine           `json:"usage,omitempty"`
-	Devices []deviceLine          `json:"devices,omitempty"`
+	Usage   []appliance.UsageLine `json:"usage,omitempty"`
+	Devices []appliance.Device    `json:"devices,omitempty"`
 	Outbox  *reports.OutboxStatus `json:"outbox,omitempty"`
 }
 
-// deviceLine is one device the network knows.
-type deviceLine struct {
-	Addr     string `json:"addr"`
-	MAC      string `json:"mac,omitempty"`
-	Hostname string `json:"hostname,omitempty"`
-	Name     string `json:"name,omitempty"` // "" when not named yet
-	Profile  string `json:"profile"`
-}
-
-// usageLine is one device's use of one budget today.
-type usageLine struct {
-	Device     string `json:"device"`
-	Profile    string `json:"profile"`
-	Categories string `json:"categories"`
-	Used       int    `json:"used"`
-	Allowance  int    `json:"allowance"`
-	Granted    int    `json:"granted"`
-}
-
 // serveControl answers control requests until ctx ends.
-func (a *appliance) serveControl(ctx context.Context, dir string) error {
+func serveControl(ctx context.Context, a *appliance.Appliance, dir string) error {
 	path := filepath.Join(dir, controlSocket)
 	os.Remove(path) // left by a daemon that was killed
 	l, err := net.Listen("unix", path)
@@ -79,13 +63,13 @@ func (a *appliance) serveControl(ctx context.Context, dir string) error {
 			if err != nil {
 				return
 			}
-			go a.handleControl(c)
+			go handleControl(a, c)
 		}
 	}()
 	return nil
 }
 
-func (a *appliance) handleControl(c net.Conn) {
+func handleControl(a *appliance.Appliance, c net.Conn) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	var req controlRequest
@@ -93,47 +77,62 @@ func (a *appliance) handleControl(c net.Conn) {
 		json.NewEncoder(c).Encode(controlReply{Message: "bad request: " + err.Error()})
 		return
 	}
-	json.NewEncoder(c).Encode(a.control(req))
+	json.NewEncoder(c).Encode(control(a, req))
 }
 
-func (a *appliance) control(req controlRequest) controlReply {
-	a.mu.Lock()
-	pol := a.pol
-	a.mu.Unlock()
-	switch req.Cmd {
-	case "grant", "usage":
-		return a.budgetControl(pol, req)
-	case "report", "report-status", "rotate-key":
-		return a.reportControl(req)
-	case "devices":
-		var lines []deviceLine
-		for _, d := range pol.Devices() {
-			l := deviceLine{Addr: d.Addr.String(), Hostname: d.Hostname, Name: d.Name, Profile: d.Profile}
-			if d.HasMAC {
-				l.MAC = net.HardwareAddr(d.MAC[:]).String()
-			}
-			lines = append(lines, l)
-		}
-		return controlReply{OK: true, Devices: lines}
-	}
-	if req.Cmd != "pauses" && (pol == nil || !pol.Targets(req.Target)) {
-		return controlReply{Message: fmt.Sprintf("%q is neither a device nor a profile of the configuration", req.Target)}
-	}
+// control calls the appliance's method for req.
+func control(a *appliance.Appliance, req controlRequest) controlReply {
+	var rep controlReply
 	var err error
 	switch req.Cmd {
 	case "pause":
-		err = a.pauses.Pause(req.Target, req.Until)
+		rep.Pauses, err = a.Pause(req.Target, req.Until)
 	case "resume":
-		err = a.pauses.Resume(req.Target)
+		rep.Pauses, err = a.Resume(req.Target)
 	case "pauses":
+		rep.Pauses = a.Pauses()
+	case "grant":
+		rep.Usage, err = a.Grant(req.Target, req.Category, req.Minutes)
+	case "usage":
+		rep.Usage = a.Usage(req.Target)
+	case "devices":
+		rep.Devices = a.Devices()
+	case "report", "report-status", "rotate-key":
+		return reportControl(a, req)
 	default:
-		return controlReply{Message: fmt.Sprintf("unknown command %q", req.Cmd)}
+		err = fmt.Errorf("unknown command %q", req.Cmd)
 	}
 	if err != nil {
 		return controlReply{Message: err.Error()}
 	}
-	a.log.Info("control", "cmd", req.Cmd, "target", req.Target, "until", req.Until)
-	return controlReply{OK: true, Pauses: a.pauses.List(time.Now())}
+	rep.OK = true
+	return rep
+}
+
+// reportControl is the report operations' side of control, shared with
+// the commands that run while no daemon does.
+func reportControl(a *appliance.Appliance, req controlRequest) controlReply {
+	var rep controlReply
+	var err error
+	switch req.Cmd {
+	case "report-status":
+		var st reports.OutboxStatus
+		if st, err = a.ReportStatus(); err == nil {
+			rep.Outbox = &st
+		}
+	case "rotate-key":
+		var pub string
+		if pub, err = a.RotateKey(); err == nil {
+			rep.Message = "new report key " + pub + ": reports sent from now on cannot be linked to earlier ones"
+		}
+	default:
+		rep.Message, err = a.Report(appliance.ReportRequest{Domain: req.Target, Category: req.Category, Note: req.Note, AgeBand: req.AgeBand})
+	}
+	if err != nil {
+		return controlReply{Message: err.Error()}
+	}
+	rep.OK = true
+	return rep
 }
 
 // ask sends one request to the daemon whose configuration is at path.
@@ -162,32 +161,4 @@ func ask(path string, req controlRequest) (controlReply, error) {
 		return rep, errors.New(rep.Message)
 	}
 	return rep, nil
-}
-
-func (a *appliance) budgetControl(pol *policy.Snapshot, req controlRequest) controlReply {
-	now := time.Now()
-	if req.Cmd == "grant" {
-		key, err := pol.BudgetKey(req.Target, req.Category)
-		if err == nil {
-			err = a.usage.Grant(key, req.Minutes, now)
-		}
-		if err != nil {
-			return controlReply{Message: err.Error()}
-		}
-		a.usage.Flush()
-		a.log.Info("control", "cmd", "grant", "device", req.Target, "category", req.Category, "minutes", req.Minutes)
-	}
-	var lines []usageLine
-	for _, t := range a.usage.List() {
-		who := t.Key.Device
-		if who == "" {
-			who = t.Key.Addr.String()
-		}
-		if req.Target != "" && who != req.Target {
-			continue
-		}
-		profile, cats, allowance := pol.Describe(t.Key, now)
-		lines = append(lines, usageLine{who, profile, cats, t.Minutes, allowance, t.Granted})
-	}
-	return controlReply{OK: true, Usage: lines}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/amane-dns/amane/appliance"
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/packaging/doctor"
 )
@@ -43,12 +44,12 @@ func runDoctor(w io.Writer, args []string) error {
 // checkFeeds loads each feed's verified copy from disk, as amane does at
 // boot, and says whether it is there, current, or past its expiry.
 func checkFeeds(cfg *configs.File) []doctor.Result {
-	fcs, _ := subscriptions(cfg)
+	fcs, _ := appliance.Subscriptions(cfg)
 	if cfg.StateDir == "" || len(fcs) == 0 {
 		return nil // nothing on disk to look at; the state check says why
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	subs, snaps := loadFeeds(quiet, cfg)
+	subs, snaps := appliance.LoadFeeds(quiet, cfg)
 	var out []doctor.Result
 	for i, fc := range fcs {
 		r := doctor.Result{Check: "feed", Status: doctor.OK}

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/miekg/dns"
+
+	"github.com/amane-dns/amane/appliance"
+	"github.com/amane-dns/amane/blocklist/feed"
 )
 
 // TestAFeedBlocksItsMandatoryListEverywhere publishes a signed feed, serves
@@ -30,7 +32,7 @@ func TestAFeedBlocksItsMandatoryListEverywhere(t *testing.T) {
 	os.WriteFile(filepath.Join(lists, "harass.txt"), []byte("harass.example\n"), 0o644)
 	os.WriteFile(filepath.Join(lists, feed.ListsFile), []byte(
 		"[[list]]\nfile = \"harass.txt\"\ncategory = \"cyberviolence\"\nformat = \"domains\"\nmandatory = true\n"), 0o644)
-	if _, err := feed.Publish(feed.PublishOptions{Key: key, ListsDir: lists, OutDir: out, Name: "emc", Accept: acceptList}); err != nil {
+	if _, err := feed.Publish(feed.PublishOptions{Key: key, ListsDir: lists, OutDir: out, Name: "emc", Accept: appliance.AcceptList}); err != nil {
 		t.Fatal(err)
 	}
 	web := httptest.NewServer(http.FileServer(http.Dir(out)))

@@ -5,10 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/netip"
-	"slices"
 	"time"
+
+	"github.com/amane-dns/amane/appliance"
+	"github.com/amane-dns/amane/internal/cliflag"
 
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/configs"
@@ -27,18 +28,19 @@ func listsCommand(w io.Writer, args []string) error {
 	}
 	fl := flag.NewFlagSet("lists check", flag.ContinueOnError)
 	format := fl.String("format", "auto", "list format: auto, hosts, domains, wildcard, adblock, dnsmasq, unbound, rpz, hashed")
-	if err := fl.Parse(args[1:]); err != nil {
+	files, err := cliflag.ParseInterleaved(fl, args[1:])
+	if err != nil {
 		return err
 	}
 	f, err := blocklist.ParseFormat(*format)
 	if err != nil {
 		return err
 	}
-	if fl.NArg() == 0 {
+	if len(files) == 0 {
 		return errors.New("lists check needs at least one file")
 	}
 	var failed int
-	for _, path := range fl.Args() {
+	for _, path := range files {
 		st, err := blocklist.CheckFile(path, f)
 		if err != nil {
 			failed++
@@ -50,7 +52,7 @@ func listsCommand(w io.Writer, args []string) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d files could not be read", failed, fl.NArg())
+		return fmt.Errorf("%d of %d files could not be read", failed, len(files))
 	}
 	return nil
 }
@@ -58,8 +60,8 @@ func listsCommand(w io.Writer, args []string) error {
 func listsStatus(w io.Writer, args []string) error {
 	fl := flag.NewFlagSet("lists status", flag.ContinueOnError)
 	path := fl.String("config", "/etc/amane/amane.toml", "configuration file")
-	if err := fl.Parse(args); err != nil {
-		return err
+	if rest, err := cliflag.ParseInterleaved(fl, args); err != nil || len(rest) > 0 {
+		return errors.Join(err, errors.New("usage: amane lists status [-config FILE]"))
 	}
 	cfg, err := configs.Load(*path)
 	if err != nil {
@@ -68,7 +70,7 @@ func listsStatus(w io.Writer, args []string) error {
 	if cfg.StateDir == "" {
 		return errors.New("state_dir is empty: the daemon keeps no list status")
 	}
-	return blocklist.WriteStatus(w, listsDir(cfg), time.Now())
+	return blocklist.WriteStatus(w, appliance.ListsDir(cfg), time.Now())
 }
 
 // explain runs `amane explain [-config FILE] NAME...`: whether each name is
@@ -78,10 +80,11 @@ func explain(w io.Writer, args []string) error {
 	fl := flag.NewFlagSet("explain", flag.ContinueOnError)
 	path := fl.String("config", "", "configuration file (default: the embedded one)")
 	clientIP := fl.String("client", "", "answer for the device with this address (default: a device without a profile)")
-	if err := fl.Parse(args); err != nil {
+	names, err := cliflag.ParseInterleaved(fl, args)
+	if err != nil {
 		return err
 	}
-	if fl.NArg() == 0 {
+	if len(names) == 0 {
 		return errors.New("usage: amane explain [-config FILE] [-client IP] NAME...")
 	}
 	var client policy.Client
@@ -99,58 +102,56 @@ func explain(w io.Writer, args []string) error {
 			return err
 		}
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	_, snaps := loadFeeds(quiet, cfg)
-	fromFeeds, mandatory := feedSources(snaps)
-	srcs := blocklist.NewSources(append(slices.Clip(cfg.Lists), fromFeeds...), listsDir(cfg), quiet)
-	set, err := srcs.Build()
+	o, err := appliance.Compile(cfg)
 	if err != nil {
 		return err
 	}
-	for _, st := range srcs.Status() {
-		if st.Err != "" {
-			fmt.Fprintf(w, "note: list %q is not loaded: %s\n", st.Name, st.Err)
-		}
+	for _, st := range o.NotLoaded {
+		fmt.Fprintf(w, "note: list %q is not loaded: %s\n", st.Name, st.Err)
 	}
-	pol, err := policy.NewSnapshot(cfg.Policy(), set, mandatory, feedContacts(snaps))
-	if err != nil {
-		return err
-	}
-	watch := watchSet(quiet, snaps)
-	pol = pol.WithWatch(watch)
-	for _, c := range pol.Conflicts() {
+	for _, c := range o.Conflicts() {
 		fmt.Fprintf(w, "error: %s\n", c)
 	}
-	for _, raw := range fl.Args() {
-		name, reason := blocklist.Normalize(raw)
-		if reason != blocklist.ReasonNone {
-			fmt.Fprintf(w, "%s: not a name amane would be asked (%v)\n", raw, reason)
-			continue
-		}
-		d := pol.Decide(client, name, 1, time.Now())
-		verdict := "answered"
-		switch {
-		case d.Exempt == policy.AlwaysAllow:
-			verdict = "answered (always_allow: bedtime, pauses, budgets and categories do not apply; a mandatory list would)"
-		case d.Exempt == policy.Contact:
-			verdict = "answered (a helpline's contact domain: bedtime, pauses and budgets do not apply)"
-		case d.Action == policy.Allow:
-		case d.Mandatory:
-			verdict = "BLOCKED (" + d.Categories.String() + ", mandatory: no allow list, exception or contact lifts it)"
-		case d.Why == policy.ByDeny:
-			verdict = "BLOCKED (the profile denies it)"
-		case d.Why == policy.BySchedule:
-			verdict = "BLOCKED (a schedule blocks everything now)"
-		default:
-			verdict = "BLOCKED (" + d.Categories.String() + ")"
-		}
-		if d.TTLCap > 0 {
-			verdict += fmt.Sprintf("; the schedule changes in %s", d.TTLCap.Round(time.Minute))
-		}
-		fmt.Fprintf(w, "%s: %s for profile %q\n%s\n", name, verdict, pol.ProfileName(client), set.Explain(name))
-		if pol.Watched(name) != 0 {
-			fmt.Fprintf(w, "  on a helpline watch list (counted for the helpline, never blocked for it):\n%s\n", watch.Explain(name))
-		}
+	for _, e := range o.Explain(client, time.Now(), names...) {
+		writeExplanation(w, e)
 	}
 	return nil
+}
+
+// writeExplanation says in words what amane decides for one name.
+func writeExplanation(w io.Writer, e appliance.Explanation) {
+	if e.Invalid != "" {
+		fmt.Fprintf(w, "%s: not a name amane would be asked (%s)\n", e.Asked, e.Invalid)
+		return
+	}
+	d := e.Decision
+	verdict := "answered"
+	switch {
+	case d.Exempt == policy.AlwaysAllow:
+		verdict = "answered (always_allow: bedtime, pauses, budgets and categories do not apply; a mandatory list would)"
+	case d.Exempt == policy.Contact:
+		verdict = "answered (a helpline's contact domain: bedtime, pauses and budgets do not apply)"
+	case d.Action == policy.Allow:
+	case d.Mandatory:
+		verdict = "BLOCKED (" + d.Categories.String() + ", mandatory: no allow list, exception or contact lifts it)"
+	case d.Why == policy.ByDeny:
+		verdict = "BLOCKED (the profile denies it)"
+	case d.Why == policy.BySchedule:
+		verdict = "BLOCKED (a schedule blocks everything now)"
+	case d.Why == policy.ByPause:
+		verdict = "BLOCKED (paused)"
+	case d.Why == policy.ByBudget:
+		verdict = "BLOCKED (" + d.Categories.String() + ": the day's time is used up)"
+	case d.Why == policy.ByBypass:
+		verdict = "BLOCKED (a way around the filter: encrypted DNS, VPN or proxy)"
+	default:
+		verdict = "BLOCKED (" + d.Categories.String() + ")"
+	}
+	if d.TTLCap > 0 && d.Exempt == policy.NotExempt {
+		verdict += fmt.Sprintf("; the schedule changes in %s", d.TTLCap.Round(time.Minute))
+	}
+	fmt.Fprintf(w, "%s: %s for profile %q\n%s\n", e.Name, verdict, e.Profile, e.Lists)
+	if e.Watched != nil {
+		fmt.Fprintf(w, "  on a helpline watch list (counted for the helpline, never blocked for it):\n%s\n", *e.Watched)
+	}
 }

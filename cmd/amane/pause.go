@@ -7,10 +7,10 @@ import (
 	"io"
 	"strconv"
 	"time"
-)
 
-// forever is how long a pause without a duration lasts: until resumed.
-const forever = 100 * 365 * 24 * time.Hour
+	"github.com/amane-dns/amane/appliance"
+	"github.com/amane-dns/amane/internal/cliflag"
+)
 
 // pause runs `amane pause [-config FILE] [TARGET [DURATION]]`: TARGET (a
 // device or a profile) gets nothing but the always-allowed names until
@@ -19,21 +19,22 @@ const forever = 100 * 365 * 24 * time.Hour
 func pause(w io.Writer, args []string) error {
 	fl := flag.NewFlagSet("pause", flag.ContinueOnError)
 	path := fl.String("config", "/etc/amane/amane.toml", "configuration file")
-	if err := fl.Parse(args); err != nil {
+	names, err := cliflag.ParseInterleaved(fl, args)
+	if err != nil {
 		return err
 	}
 	req := controlRequest{Cmd: "pauses"}
-	switch fl.NArg() {
+	switch len(names) {
 	case 0:
 	case 1, 2:
-		d := forever
-		if fl.NArg() == 2 {
+		d := appliance.Forever
+		if len(names) == 2 {
 			var err error
-			if d, err = time.ParseDuration(fl.Arg(1)); err != nil || d <= 0 {
-				return fmt.Errorf("%q is not a duration such as 30m or 2h", fl.Arg(1))
+			if d, err = time.ParseDuration(names[1]); err != nil || d <= 0 {
+				return fmt.Errorf("%q is not a duration such as 30m or 2h", names[1])
 			}
 		}
-		req = controlRequest{Cmd: "pause", Target: fl.Arg(0), Until: time.Now().Add(d)}
+		req = controlRequest{Cmd: "pause", Target: names[0], Until: time.Now().Add(d)}
 	default:
 		return errors.New("usage: amane pause [-config FILE] [DEVICE|PROFILE [DURATION]]")
 	}
@@ -45,7 +46,7 @@ func pause(w io.Writer, args []string) error {
 		fmt.Fprintln(w, "nothing is paused")
 	}
 	for _, p := range rep.Pauses {
-		if time.Until(p.Until) > forever/2 {
+		if time.Until(p.Until) > appliance.Forever/2 {
 			fmt.Fprintf(w, "%s: paused until amane resume\n", p.Target)
 			continue
 		}
@@ -58,16 +59,17 @@ func pause(w io.Writer, args []string) error {
 func resume(w io.Writer, args []string) error {
 	fl := flag.NewFlagSet("resume", flag.ContinueOnError)
 	path := fl.String("config", "/etc/amane/amane.toml", "configuration file")
-	if err := fl.Parse(args); err != nil {
+	names, err := cliflag.ParseInterleaved(fl, args)
+	if err != nil {
 		return err
 	}
-	if fl.NArg() != 1 {
+	if len(names) != 1 {
 		return errors.New("usage: amane resume [-config FILE] DEVICE|PROFILE")
 	}
-	if _, err := ask(*path, controlRequest{Cmd: "resume", Target: fl.Arg(0)}); err != nil {
+	if _, err := ask(*path, controlRequest{Cmd: "resume", Target: names[0]}); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s: resumed\n", fl.Arg(0))
+	fmt.Fprintf(w, "%s: resumed\n", names[0])
 	return nil
 }
 
@@ -76,17 +78,18 @@ func resume(w io.Writer, args []string) error {
 func grant(w io.Writer, args []string) error {
 	fl := flag.NewFlagSet("grant", flag.ContinueOnError)
 	path := fl.String("config", "/etc/amane/amane.toml", "configuration file")
-	if err := fl.Parse(args); err != nil {
+	names, err := cliflag.ParseInterleaved(fl, args)
+	if err != nil {
 		return err
 	}
-	if fl.NArg() != 3 {
+	if len(names) != 3 {
 		return errors.New("usage: amane grant [-config FILE] DEVICE CATEGORY MINUTES")
 	}
-	minutes, err := strconv.Atoi(fl.Arg(2))
+	minutes, err := strconv.Atoi(names[2])
 	if err != nil || minutes <= 0 || minutes > 24*60 {
-		return fmt.Errorf("%q is not a number of minutes (1 to 1440)", fl.Arg(2))
+		return fmt.Errorf("%q is not a number of minutes (1 to 1440)", names[2])
 	}
-	rep, err := ask(*path, controlRequest{Cmd: "grant", Target: fl.Arg(0), Category: fl.Arg(1), Minutes: minutes})
+	rep, err := ask(*path, controlRequest{Cmd: "grant", Target: names[0], Category: names[1], Minutes: minutes})
 	if err != nil {
 		return err
 	}
@@ -99,10 +102,18 @@ func grant(w io.Writer, args []string) error {
 func usageCommand(w io.Writer, args []string) error {
 	fl := flag.NewFlagSet("usage", flag.ContinueOnError)
 	path := fl.String("config", "/etc/amane/amane.toml", "configuration file")
-	if err := fl.Parse(args); err != nil {
+	names, err := cliflag.ParseInterleaved(fl, args)
+	if err != nil {
 		return err
 	}
-	rep, err := ask(*path, controlRequest{Cmd: "usage", Target: fl.Arg(0)})
+	if len(names) > 1 {
+		return errors.New("usage: amane usage [-config FILE] [DEVICE]")
+	}
+	target := ""
+	if len(names) == 1 {
+		target = names[0]
+	}
+	rep, err := ask(*path, controlRequest{Cmd: "usage", Target: target})
 	if err != nil {
 		return err
 	}
@@ -110,12 +121,12 @@ func usageCommand(w io.Writer, args []string) error {
 	return nil
 }
 
-func writeUsage(w io.Writer, lines []usageLine) {
+func writeUsage(w io.Writer, lines []appliance.UsageLine) {
 	if len(lines) == 0 {
 		fmt.Fprintln(w, "no budgeted time used today")
 	}
 	for _, l := range lines {
-		left := max(l.Allowance+l.Granted-l.Used, 0)
+		left := l.Left()
 		extra := ""
 		if l.Granted > 0 {
 			extra = fmt.Sprintf(" + %d granted", l.Granted)
@@ -130,8 +141,12 @@ func writeUsage(w io.Writer, lines []usageLine) {
 func devicesCommand(w io.Writer, args []string) error {
 	fl := flag.NewFlagSet("devices", flag.ContinueOnError)
 	path := fl.String("config", "/etc/amane/amane.toml", "configuration file")
-	if err := fl.Parse(args); err != nil {
+	names, err := cliflag.ParseInterleaved(fl, args)
+	if err != nil {
 		return err
+	}
+	if len(names) > 0 {
+		return errors.New("usage: amane devices [-config FILE]")
 	}
 	rep, err := ask(*path, controlRequest{Cmd: "devices"})
 	if err != nil {

@@ -5,12 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/amane-dns/amane/appliance"
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/internal/cliflag"
@@ -82,18 +82,12 @@ func askReports(path string, req controlRequest) (controlReply, error) {
 	if cerr != nil {
 		return rep, cerr
 	}
-	db, oerr := openState(cfg)
-	if oerr != nil || db == nil {
+	a, oerr := appliance.OpenForReports(cfg)
+	if oerr != nil {
 		return rep, err // the daemon's error says more
 	}
-	defer db.Close()
-	a := &appliance{cfg: cfg, log: slog.New(slog.DiscardHandler)}
-	if cfg.Helpline.Enabled() {
-		if a.outbox, oerr = reports.OpenOutbox(db, a.log, reports.Limits{}); oerr != nil {
-			return rep, oerr
-		}
-	}
-	rep = a.reportControl(req)
+	defer a.Close()
+	rep = reportControl(a, req)
 	if !rep.OK {
 		return rep, errors.New(rep.Message)
 	}
@@ -106,47 +100,6 @@ func categoryIDs() string {
 		ids = append(ids, c.String())
 	}
 	return strings.Join(ids, ", ")
-}
-
-// reportControl is the daemon's side of `amane report`.
-func (a *appliance) reportControl(req controlRequest) controlReply {
-	if a.outbox == nil {
-		return controlReply{Message: "no helpline to report to: set [helpline] url and public_key (and state_dir) in the configuration"}
-	}
-	now := time.Now()
-	switch req.Cmd {
-	case "report-status":
-		st, err := a.outbox.Status()
-		if err != nil {
-			return controlReply{Message: err.Error()}
-		}
-		return controlReply{OK: true, Outbox: &st}
-	case "rotate-key":
-		pub, err := a.outbox.RotateKey(now)
-		if err != nil {
-			return controlReply{Message: err.Error()}
-		}
-		a.log.Info("control", "cmd", "rotate-key")
-		return controlReply{OK: true, Message: "new report key " + pub + ": reports sent from now on cannot be linked to earlier ones"}
-	}
-	a.mu.Lock()
-	share := a.cfg.Helpline.ShareAgeBand
-	a.mu.Unlock()
-	r := reports.Report{Kind: reports.Manual, Domain: req.Target, Category: req.Category, Count: 1,
-		Day: now.In(location(a.cfg)).Format(time.DateOnly), Note: req.Note}
-	var kept string
-	if req.AgeBand != "" {
-		if share {
-			r.AgeBand = req.AgeBand
-		} else {
-			kept = " The age band was not included: share_age_band is false in [helpline]."
-		}
-	}
-	if err := a.outbox.Add(r); err != nil {
-		return controlReply{Message: err.Error()}
-	}
-	a.log.Info("report saved for the helpline", "domain", r.Domain, "category", r.Category)
-	return controlReply{OK: true, Message: fmt.Sprintf("Saved: %s (%s) will be sent to the helpline, without anything that identifies you or your family.%s", r.Domain, r.Category, kept)}
 }
 
 // printOutbox shows what `amane report --status` says.

@@ -18,11 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
+	"github.com/amane-dns/amane/appliance"
 	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/packaging/doctor"
 	"github.com/amane-dns/amane/reports"
-	"github.com/miekg/dns"
 )
 
 // fakeHelpline serves a signed feed at /feed/ and takes report batches at
@@ -52,7 +54,7 @@ func startFakeHelpline(t *testing.T, lists map[string]string) *fakeHelpline {
 		fmt.Fprintf(&toml, "[[list]]\nfile = %q\ncategory = %q\nformat = \"domains\"\n%s = true\n", file, f[0], f[1])
 	}
 	os.WriteFile(filepath.Join(src, feed.ListsFile), []byte(toml.String()), 0o644)
-	if _, err := feed.Publish(feed.PublishOptions{Key: key, ListsDir: src, OutDir: out, Name: "emc", Accept: acceptList}); err != nil {
+	if _, err := feed.Publish(feed.PublishOptions{Key: key, ListsDir: src, OutDir: out, Name: "emc", Accept: appliance.AcceptList}); err != nil {
 		t.Fatal(err)
 	}
 	h := &fakeHelpline{key: key, batches: map[string]reports.Batch{}}

@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amane-dns/amane/bench/fakeupstream"
 	"github.com/miekg/dns"
+
+	"github.com/amane-dns/amane/bench/fakeupstream"
 )
 
 // buildAmane and buildHelpline compile the commands once per test binary.

@@ -19,4 +19,9 @@ func TestFlagsBeforeAndAfterNames(t *testing.T) {
 	if _, err := ParseInterleaved(fl, []string{"x.example", "--nope"}); err == nil {
 		t.Fatal("an unknown flag after a name was taken")
 	}
+	for _, args := range [][]string{{"x.example", "--", "-config"}, {"-", "x.example"}, {"x.example", "--", "y.example", "-z"}} {
+		if pos, err := ParseInterleaved(fl, args); err == nil {
+			t.Fatalf("%q: a name starting with \"-\" was taken: %q", args, pos)
+		}
+	}
 }

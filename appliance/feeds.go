@@ -1,4 +1,4 @@
-package main
+package appliance
 
 import (
 	"context"
@@ -16,8 +16,8 @@ import (
 	"github.com/amane-dns/amane/policy"
 )
 
-// acceptList checks a feed's list against this build's taxonomy and formats.
-func acceptList(l feed.List) error {
+// AcceptList checks a feed's list against this build's taxonomy and formats.
+func AcceptList(l feed.List) error {
 	if _, err := blocklist.ParseCategory(l.Category); err != nil {
 		return err
 	}
@@ -25,10 +25,10 @@ func acceptList(l feed.List) error {
 	return err
 }
 
-// subscriptions are the feeds the appliance takes: each [[feed]], then the
+// Subscriptions are the feeds the appliance takes: each [[feed]], then the
 // helpline's, in that order (the index of a feed.Snapshot in the maps
 // below), each with its own directory under state_dir/feeds.
-func subscriptions(cfg *configs.File) (cfgs []feed.Config, dirs []string) {
+func Subscriptions(cfg *configs.File) (cfgs []feed.Config, dirs []string) {
 	for i, fc := range cfg.Feeds {
 		cfgs = append(cfgs, fc)
 		dirs = append(dirs, fmt.Sprintf("%d-%s", i, fc.Name))
@@ -40,15 +40,15 @@ func subscriptions(cfg *configs.File) (cfgs []feed.Config, dirs []string) {
 	return cfgs, dirs
 }
 
-// loadFeeds opens each subscribed feed and loads its verified copy from
+// LoadFeeds opens each subscribed feed and loads its verified copy from
 // disk, as at a cold boot: no network. It returns the subscriptions (nil
 // for a feed that could not be opened) and the copies that verified.
-func loadFeeds(log *slog.Logger, cfg *configs.File) ([]*feed.Subscription, map[int]feed.Snapshot) {
-	fcs, dirs := subscriptions(cfg)
+func LoadFeeds(log *slog.Logger, cfg *configs.File) ([]*feed.Subscription, map[int]feed.Snapshot) {
+	fcs, dirs := Subscriptions(cfg)
 	subs, snaps := make([]*feed.Subscription, len(fcs)), map[int]feed.Snapshot{}
 	for i, fc := range fcs {
 		dir := filepath.Join(stateOrTemp(cfg), "feeds", dirs[i])
-		sub, err := feed.New(fc, feed.Options{StateDir: dir, Accept: acceptList, Logger: log})
+		sub, err := feed.New(fc, feed.Options{StateDir: dir, Accept: AcceptList, Logger: log})
 		if err != nil {
 			log.Error("feed not subscribed", "feed", fc.URL, "err", err)
 			continue
@@ -69,13 +69,13 @@ func loadFeeds(log *slog.Logger, cfg *configs.File) ([]*feed.Subscription, map[i
 // startFeeds loads the feeds' verified copies (a cold boot filters with
 // them before any network) and polls for new versions; a new version
 // recompiles the lists. Changes to [[feed]] and [helpline] take a restart.
-func (a *appliance) startFeeds(ctx context.Context) {
-	subs, snaps := loadFeeds(a.log, a.cfg)
+func (a *Appliance) startFeeds(ctx context.Context) {
+	subs, snaps := LoadFeeds(a.log, a.cfg)
 	a.mu.Lock()
 	a.feeds = snaps
 	a.mu.Unlock()
 	a.subs = subs
-	fcs, _ := subscriptions(a.cfg)
+	fcs, _ := Subscriptions(a.cfg)
 	for i, sub := range subs {
 		if sub == nil {
 			continue
@@ -89,7 +89,7 @@ func (a *appliance) startFeeds(ctx context.Context) {
 
 // pollFeeds asks every feed for a new version now, as a reload does: an
 // operator who knows the helpline just published need not wait an hour.
-func (a *appliance) pollFeeds() {
+func (a *Appliance) pollFeeds() {
 	for _, sub := range a.subs {
 		if sub != nil {
 			sub.PollNow()
@@ -97,14 +97,14 @@ func (a *appliance) pollFeeds() {
 	}
 }
 
-func (a *appliance) setFeed(i int, snap feed.Snapshot) {
+// setFeed replaces feed i's copy. The map is copied, never changed in
+// place: a list build reads the one it took without the lock.
+func (a *Appliance) setFeed(i int, snap feed.Snapshot) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.feeds[i] = snap
-}
-
-func (a *appliance) feedSourcesLocked() ([]blocklist.SourceConfig, blocklist.Categories) {
-	return feedSources(a.feeds)
+	next := maps.Clone(a.feeds)
+	next[i] = snap
+	a.feeds = next
 }
 
 // inOrder returns the verified feed copies in subscription order.
