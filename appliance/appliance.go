@@ -135,7 +135,10 @@ func (a *Appliance) Start() {
 	a.stop = stop
 	a.uses = make(chan policy.Use, 4096)
 	a.usageDone = make(chan struct{})
-	go func() { a.usage.Run(a.uses, time.Minute); close(a.usageDone) }()
+	counted := func(k policy.UseKey, minutes int) {
+		a.log.Debug("budget minute counted", "device", k.Device, "addr", k.Addr, "budget", k.Budget, "minutes", minutes)
+	}
+	go func() { a.usage.Run(a.uses, time.Minute, counted); close(a.usageDone) }()
 	a.h.RecordUses(a.uses)
 	go a.neighbours.Run(ctx)
 	a.startReports(ctx)

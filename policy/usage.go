@@ -150,13 +150,14 @@ func (u *Usage) rolloverLocked(now time.Time) {
 	}
 }
 
-// record counts a use: a new minute for its device and budget.
-func (u *Usage) record(use Use) {
+// record counts a use: a new minute for its device and budget. It
+// returns the minutes used today when the use began a new minute, else 0.
+func (u *Usage) record(use Use) int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.rolloverLocked(use.At)
 	if use.At.Before(saneAfter) {
-		return
+		return 0
 	}
 	x := u.uses[use.Key]
 	if x == nil {
@@ -167,7 +168,9 @@ func (u *Usage) record(use Use) {
 		x.last = m
 		x.minutes++
 		u.dirty = true
+		return int(x.minutes)
 	}
+	return 0
 }
 
 // Grant adds minutes to today's allowance of one budget of one device.
@@ -204,8 +207,9 @@ func (u *Usage) used(k UseKey, now time.Time) (used, granted int) {
 
 // Run records uses until uses is closed, flushing to bbolt every flush
 // (an SD card must last years: one write a minute, not one a query), and
-// once more at the end.
-func (u *Usage) Run(uses <-chan Use, flush time.Duration) {
+// once more at the end. counted, if not nil, is told of each minute newly
+// counted (at most one call a minute for each device and budget).
+func (u *Usage) Run(uses <-chan Use, flush time.Duration, counted func(k UseKey, minutes int)) {
 	t := time.NewTicker(flush)
 	defer t.Stop()
 	for {
@@ -215,7 +219,9 @@ func (u *Usage) Run(uses <-chan Use, flush time.Duration) {
 				u.Flush()
 				return
 			}
-			u.record(use)
+			if n := u.record(use); n > 0 && counted != nil {
+				counted(use.Key, n)
+			}
 		case <-t.C:
 			u.Flush()
 		}

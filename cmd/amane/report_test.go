@@ -113,14 +113,12 @@ func askFrom(t *testing.T, from, server, name string) *dns.Msg {
 	return r
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
+// waitDelivered waits until cond holds, reading the daemon's log for each
+// batch the helpline acknowledges (a signal, with waitLog's deadline).
+func waitDelivered(t *testing.T, d *daemon, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
+		d.waitLogWithin(t, "reports delivered to the helpline", 20*time.Second)
 	}
 }
 
@@ -205,7 +203,7 @@ profile = "default"
 	if !strings.Contains(out.String(), "Saved: bully.example (cyberviolence)") {
 		t.Fatalf("amane report said %q", out.String())
 	}
-	waitUntil(t, "the manual report", func() bool { return len(hl.reports()) == 1 })
+	waitDelivered(t, d, func() bool { return len(hl.reports()) == 1 })
 	if r := hl.reports()[0]; r.Kind != reports.Manual || r.Domain != "bully.example" || r.AgeBand != "under-9" || r.Note != "Someone sends my daughter threats" {
 		t.Fatalf("manual report %+v", r)
 	}
@@ -214,10 +212,9 @@ profile = "default"
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "amane doctor to see the acknowledgement", func() bool {
-		r := checkReports(loaded, time.Now())
-		return len(r) == 1 && r[0].Status == doctor.OK && strings.HasPrefix(r[0].Msg, "1 reports acknowledged")
-	})
+	if r := checkReports(loaded, time.Now()); len(r) != 1 || r[0].Status != doctor.OK || !strings.HasPrefix(r[0].Msg, "1 reports acknowledged") {
+		t.Fatalf("amane doctor says %+v", r)
+	}
 
 	out.Reset()
 	if err := report([]string{"-config", path, "--status"}, &out); err != nil {
@@ -236,16 +233,13 @@ profile = "default"
 	}
 	cfg("Etc/GMT-14")
 	d = startDaemon(t, path)
-	d.waitLog(t, "amane is answering")
-	waitUntil(t, "the day's counts", func() bool { return len(hl.reports()) > 1 })
-
-	waitUntil(t, "the report made while stopped", func() bool {
+	waitDelivered(t, d, func() bool { // the report made while stopped, and the day's counts
+		var late, counts bool
 		for _, r := range hl.reports() {
-			if r.Domain == "late.example" {
-				return true
-			}
+			late = late || r.Domain == "late.example"
+			counts = counts || r.Kind != reports.Manual
 		}
-		return false
+		return late && counts
 	})
 	counts := map[string]uint32{}
 	for _, r := range hl.reports() {
