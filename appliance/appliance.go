@@ -53,6 +53,8 @@ type Appliance struct {
 	cacheFile string
 	stop      context.CancelFunc // ends every loop Start began
 
+	consoleMu sync.Mutex // one console change at a time, each on the last
+
 	mu  sync.Mutex // guards following
 	cfg *configs.File
 	pol *policy.Snapshot // the one in force

@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -130,4 +131,43 @@ func compile(t *testing.T, rules string) *blocklist.Set {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestAConsoleChangeChangesAnswers saves a profile and a device as the
+// console does; the next decision for that device follows them, and they
+// survive a restart (configs.Load reads them back).
+func TestAConsoleChangeChangesAnswers(t *testing.T) {
+	cfg := testConfig(t, "")
+	path := filepath.Join(t.TempDir(), "amane.toml")
+	os.WriteFile(path, []byte("state_dir = \""+cfg.StateDir+"\"\n"), 0o600)
+	cfg, err := configs.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAppliance(t, cfg)
+	a.Start()
+	tablet := policy.Client{Addr: netip.MustParseAddr("192.168.1.23")}
+	if d := a.Policy().Decide(tablet, "example.org", 1, a.now()); d.Action != policy.Allow {
+		t.Fatalf("before: %+v", d)
+	}
+	err = a.SaveConsole(configs.Console{
+		Profiles: []policy.ProfileConfig{{Name: "kid", Preset: "9-12", Deny: []string{"example.org"}}},
+		Devices:  []policy.DeviceConfig{{Name: "tablet", IP: tablet.Addr, Profile: "kid"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := a.Policy().Decide(tablet, "example.org", 1, a.now()); d.Action != policy.Block || d.Why != policy.ByDeny {
+		t.Fatalf("after: %+v", d)
+	}
+	again, err := configs.Load(path)
+	if err != nil || len(again.Devices) != 1 || again.Devices[0].Profile != "kid" {
+		t.Fatalf("after a restart: %+v, %v", again.Devices, err)
+	}
+	if err := a.SaveConsole(configs.Console{Devices: []policy.DeviceConfig{{Name: "tv", IP: tablet.Addr, Profile: "nobody"}}}); err == nil {
+		t.Fatal("a device with an unknown profile was saved")
+	}
+	if d := a.Policy().Decide(tablet, "example.org", 1, a.now()); d.Why != policy.ByDeny {
+		t.Fatalf("a refused change changed the policy: %+v", d)
+	}
 }

@@ -91,3 +91,22 @@ func (a *Appliance) keepRestartOnly(running, next *configs.File) {
 		a.log.Warn("identify.leases or identify.neighbours changed: it takes effect at the next restart")
 	}
 }
+
+// SaveConsole writes what the parents' console set (configs.Console) to
+// state_dir/console.toml and applies it by the normal reload. A change the
+// configuration would refuse is not written: the problems come back keyed
+// as in c ("profile[0].schedule[1].from"), for the page to show next to
+// each field.
+func (a *Appliance) SaveConsole(c configs.Console) error {
+	a.consoleMu.Lock()
+	defer a.consoleMu.Unlock()
+	next, err := a.Config().WriteConsole(c)
+	if err != nil {
+		return err
+	}
+	if err := a.Reload(next); err != nil {
+		return fmt.Errorf("saved, but not applied (it will be at the next restart): %w", err)
+	}
+	a.log.Info("console settings saved and applied", "file", next.ConsolePath())
+	return nil
+}

@@ -53,6 +53,9 @@ type File struct {
 
 	// Path is the file this was read from ("" for the embedded default).
 	Path string `toml:"-"`
+	// Console is what state_dir/console.toml added to the file (nil:
+	// nothing); its objects are the last of Profiles and Devices.
+	Console *Console `toml:"-"`
 }
 
 // LogConfig sets what the daemon logs.
@@ -98,7 +101,8 @@ func Default() *File {
 	return f
 }
 
-// Load reads and validates the file at path.
+// Load reads and validates the file at path, and the console's settings
+// in its state_dir (ConsoleFile), if any.
 func Load(path string) (*File, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -110,6 +114,9 @@ func Load(path string) (*File, error) {
 	}
 	if f.StateDir != "" && !filepath.IsAbs(f.StateDir) {
 		f.StateDir = filepath.Join(filepath.Dir(path), f.StateDir)
+	}
+	if err := f.loadConsole(); err != nil {
+		return nil, err
 	}
 	return f, nil
 }

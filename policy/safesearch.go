@@ -2,6 +2,8 @@ package policy
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -132,4 +134,23 @@ func isCountryCode(s string) bool {
 		return false
 	}
 	return 'a' <= s[0] && s[0] <= 'z' && 'a' <= s[1] && s[1] <= 'z'
+}
+
+// MarshalTOML writes the spec as UnmarshalTOML reads it, for the
+// console's settings file: true, false, or the engines' ids.
+func (s SafeSearchSpec) MarshalTOML() ([]byte, error) {
+	switch s.engines {
+	case engAll:
+		return []byte("true"), nil
+	case 0:
+		return []byte("false"), nil
+	}
+	var ids []string
+	for id, e := range engineIDs {
+		if s.engines&e != 0 {
+			ids = append(ids, strconv.Quote(id))
+		}
+	}
+	slices.Sort(ids)
+	return []byte("[" + strings.Join(ids, ", ") + "]"), nil
 }

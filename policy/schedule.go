@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // a router without zoneinfo must still know when bedtime is
@@ -158,4 +159,16 @@ func (s *schedule) untilNext(lt time.Time, m int) time.Duration {
 	min := (lt.Hour()*60 + lt.Minute() + b) % (24 * 60)
 	at := time.Date(lt.Year(), lt.Month(), day, min/60, min%60, 0, 0, lt.Location())
 	return max(at.Sub(lt), time.Second)
+}
+
+// MarshalTOML writes the spec as UnmarshalTOML reads it.
+func (c CategorySpec) MarshalTOML() ([]byte, error) {
+	if c.All {
+		return []byte(`"all"`), nil
+	}
+	q := make([]string, len(c.Categories))
+	for i, s := range c.Categories {
+		q[i] = strconv.Quote(s)
+	}
+	return []byte("[" + strings.Join(q, ", ") + "]"), nil
 }

@@ -12,6 +12,9 @@ const usage = `amane — a parental-control filtering DNS resolver
 usage:
   amane serve [-config FILE]     run the resolver (without -config: a local trial on 127.0.0.1:5353)
   amane check-config FILE...     check configuration files and print every problem with its line
+  amane config show [-config FILE]
+                                 print the configuration as it runs: the file, the console's
+                                 settings (state_dir/console.toml) and every default
   amane lists check FILE...      show what a list file holds: format, names, what was skipped and why
   amane lists status [-config FILE]
                                  show each list of the running daemon: names, last update, failures
@@ -44,6 +47,8 @@ func main() {
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
 	case "serve":
 		err = serve(args)
+	case "config":
+		err = configCommand(os.Stdout, args)
 	case "check-config":
 		err = checkConfig(os.Stdout, args)
 	case "lists":
