@@ -116,8 +116,8 @@ type Domain struct {
 	// Name is lower case, without a trailing dot.
 	Name string `json:"name"`
 	// Sources say where the domain came from: "nextdns:FILE",
-	// "v2fly:FILE", "ut1:PATH" or "draft:ID" (resolved by the origins of
-	// services.json), or an https URL. Never empty.
+	// "v2fly:FILE", "ut1:PATH", "draft:ID" or "code:WHAT" (resolved by
+	// the origins of services.json), or an https URL. Never empty.
 	Sources []string `json:"sources"`
 	// Shared, when set, says why this domain is listed under another
 	// service too. A domain under two services without it is refused.
