@@ -93,6 +93,18 @@ type Match struct {
 // Matched reports whether some service owns the name.
 func (m Match) Matched() bool { return m.Service >= 0 }
 
+// In returns the service of set that owns the name, to name in a block
+// page or `amane explain`: the most specific owner when set holds it
+// (Messenger for edge-chat.facebook.com when both Messenger and Facebook
+// are blocked), else the lowest-indexed owner set holds; -1 when set holds
+// none of the name's owners.
+func (m Match) In(set ServiceSet) int {
+	if set.Has(m.Service) {
+		return m.Service
+	}
+	return m.Services.And(set).First()
+}
+
 // Matcher finds the services that own a name by suffix: a domain listed
 // for a service matches itself and every name under it. It is immutable
 // after construction and safe for concurrent use.

@@ -173,6 +173,35 @@ func TestLookupDoesNotAllocate(t *testing.T) {
 	}
 }
 
+func TestMatchInNamesTheBlockedOwner(t *testing.T) {
+	m := DefaultMatcher().Lookup("edge-chat.facebook.com")
+	fb, ms, tt := index(t, "facebook"), index(t, "messenger"), index(t, "tiktok")
+	for _, tc := range []struct {
+		name    string
+		blocked []int
+		want    int
+	}{
+		{"both blocked: the most specific", []int{fb, ms}, ms},
+		{"only the parent's service blocked", []int{fb}, fb},
+		{"only the host's service blocked", []int{ms}, ms},
+		{"neither blocked", []int{tt}, -1},
+		{"nothing blocked", nil, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var set ServiceSet
+			for _, i := range tc.blocked {
+				set.Add(i)
+			}
+			if got := m.In(set); got != tc.want {
+				t.Errorf("In = %d, want %d", got, tc.want)
+			}
+		})
+	}
+	if (Match{Service: -1}).In(ServiceSet{^uint64(0)}) != -1 {
+		t.Error("no match was found in a full set")
+	}
+}
+
 func TestServiceSet(t *testing.T) {
 	var s ServiceSet
 	if !s.Empty() || s.First() != -1 || s.Len() != 0 {
