@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/blocklist/catalog"
 	"github.com/amane-dns/amane/internal/fielderr"
 )
 
@@ -41,6 +42,9 @@ type ProfileConfig struct {
 	// Mandatory categories (abuse) stay blocked whatever these say.
 	Block   []string `toml:"block"`
 	Unblock []string `toml:"unblock"`
+	// BlockServices are apps of the built-in catalog blocked by name
+	// ("tiktok", "free-fire"): `amane services` lists them.
+	BlockServices []string `toml:"block_services"`
 	// Allow and Deny are names (and their subdomains) this profile may
 	// always, or may never, reach; deny wins over allow.
 	Allow []string `toml:"allow"`
@@ -60,7 +64,10 @@ type ProfileConfig struct {
 // them in it; once they are spent, the categories are blocked until local
 // midnight.
 type BudgetConfig struct {
-	Categories     []string `toml:"categories"`
+	Categories []string `toml:"categories"`
+	// Services are apps of the catalog the budget counts, beside its
+	// categories.
+	Services       []string `toml:"services"`
 	Minutes        int      `toml:"minutes"`         // on school days (Monday to Friday)
 	WeekendMinutes int      `toml:"weekend_minutes"` // on Saturday and Sunday; default Minutes
 }
@@ -182,10 +189,12 @@ func (p ProfileConfig) validate(key string, seen map[string]bool) []error {
 	if !ageBands[p.AgeBand] {
 		bad("age_band", "%q is not under-9, 9-12, 13-17 or adult", p.AgeBand)
 	}
+	badServices(p.BlockServices, func(j int, err error) { bad(fmt.Sprintf("block_services[%d]", j), "%v", err) })
 	for j, b := range p.Budgets {
-		if len(b.Categories) == 0 {
-			bad(fmt.Sprintf("budget[%d].categories", j), "a budget needs categories")
+		if len(b.Categories) == 0 && len(b.Services) == 0 {
+			bad(fmt.Sprintf("budget[%d].categories", j), "a budget needs categories or services")
 		}
+		badServices(b.Services, func(k int, err error) { bad(fmt.Sprintf("budget[%d].services[%d]", j, k), "%v", err) })
 		for k, c := range b.Categories {
 			if _, err := blocklist.ParseCategory(c); err != nil {
 				bad(fmt.Sprintf("budget[%d].categories[%d]", j, k), "%v", err)
@@ -205,6 +214,7 @@ func (p ProfileConfig) validate(key string, seen map[string]bool) []error {
 			}
 			bad(fmt.Sprintf("schedule[%d]", j), "%v", err)
 		}
+		badServices(s.BlockServices, func(k int, err error) { bad(fmt.Sprintf("schedule[%d].block_services[%d]", j, k), "%v", err) })
 		for _, d := range s.Days {
 			if _, ok := dayIndex[strings.ToLower(d)]; !ok {
 				bad(fmt.Sprintf("schedule[%d].days", j), "%q is not mon..sun, weekdays, weekend or all", d)
@@ -212,6 +222,16 @@ func (p ProfileConfig) validate(key string, seen map[string]bool) []error {
 		}
 	}
 	return errs
+}
+
+// badServices calls bad for each id of the catalog's services that is not
+// one.
+func badServices(ids []string, bad func(int, error)) {
+	for j, id := range ids {
+		if _, err := catalog.ParseServices([]string{id}); err != nil {
+			bad(j, err)
+		}
+	}
 }
 
 func parseMAC(s string) ([6]byte, error) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/blocklist/catalog"
 )
 
 // Client is what the resolver knows about who is asking.
@@ -48,6 +49,7 @@ const (
 	ByBypass              // a name that turns on a device's own encrypted DNS
 	ByPause               // a parent paused the device or its profile
 	ByBudget              // the day's time budget for the category is spent
+	ByService             // an app the profile or a schedule blocks by name
 )
 
 // Exempt says why a name escaped the family's rules (bedtime, pause,
@@ -99,6 +101,20 @@ type Decision struct {
 	Budgeted bool
 	// Exempt says which exemption let the name through, if any.
 	Exempt Exempt
+	// Service is 1 + the catalog index of the app that blocked the name
+	// (ByService) or whose budget it spends, 0 for none: see ServiceID.
+	Service uint16
+}
+
+// ServiceID is the catalog id of the decision's app ("tiktok"), or "".
+func (d Decision) ServiceID() string {
+	if d.Service == 0 {
+		return ""
+	}
+	if all := catalog.Services(); int(d.Service) <= len(all) {
+		return all[d.Service-1].ID
+	}
+	return ""
 }
 
 // Contacts are the helplines' own domains, from their feeds' contact
@@ -132,6 +148,7 @@ type Snapshot struct {
 	feedCats    blocklist.Categories // a contact domain is not exempt from these
 	conflicts   []string             // exempt names a mandatory category blocks
 	bypass      nameSet              // nil when the bypass defences are off
+	services    *catalog.Matcher     // the built-in catalog's apps; never nil
 	pauses      *Pauses              // nil: nothing can be paused
 	usage       *Usage               // nil: budgets are never spent
 	watch       *blocklist.Set       // nil: no watch lists
@@ -179,7 +196,7 @@ func NewSnapshot(cfg Config, set *blocklist.Set, mandatory blocklist.Categories,
 	snap := &Snapshot{
 		set: set, mandatory: mandatory | alwaysMandatory,
 		alwaysAllow: newNameSet(cfg.AlwaysAllow), contacts: newNameSet(contactNames), feedCats: contacts.FeedCategories,
-		loc: loc, id: compileIdentity(&cfg, profiles), answer: cfg.Filter.answer(),
+		loc: loc, id: compileIdentity(&cfg, profiles), answer: cfg.Filter.answer(), services: catalog.DefaultMatcher(),
 	}
 	if cfg.Filter.BypassDefences {
 		snap.bypass = newNameSet(bypassNames)
@@ -376,7 +393,7 @@ func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) De
 		return Decision{Action: Block, Why: ByPause, TTLCap: end.Sub(now)}
 	}
 	lt := now.In(s.loc)
-	all, schedCats, next := p.schedule.at(lt)
+	all, schedCats, schedServices, next := p.schedule.at(lt)
 	d := Decision{Action: Block, TTLCap: next, Rule: m.Rule}
 	if p.deny.has(name) {
 		d.Why = ByDeny
@@ -391,9 +408,20 @@ func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) De
 		d.Categories = cats
 		return d
 	}
+	// Apps by name: looked up only for a profile that names some, so that
+	// the rest pay nothing for the catalog.
+	var apps catalog.ServiceSet
+	if !p.anyServices.Empty() && !allowed {
+		sm := s.services.Lookup(name)
+		apps = sm.Services
+		if i := sm.In(p.services.Or(schedServices)); sm.Matched() && i >= 0 {
+			d.Why, d.Service = ByService, uint16(i+1)
+			return d
+		}
+	}
 	ok := Decision{Action: Allow, TTLCap: next}
-	if len(p.budgets) > 0 && m.Categories != 0 && !allowed {
-		if spent, dd := s.budget(p, c, dev, m.Categories, now, lt); spent {
+	if len(p.budgets) > 0 && (m.Categories != 0 || !apps.Empty()) && !allowed {
+		if spent, dd := s.budget(p, c, dev, m.Categories, apps, now, lt); spent {
 			return dd
 		} else if dd.Budgeted {
 			ok.Use, ok.Budgeted = dd.Use, true
@@ -411,9 +439,9 @@ func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) De
 // budget checks the profile's budgets that cover cats: spent reports a
 // budget used up for today (d blocks until local midnight); otherwise d
 // says which budget the answer spends from, if any.
-func (s *Snapshot) budget(p *profile, c Client, dev string, cats blocklist.Categories, now, lt time.Time) (spent bool, d Decision) {
+func (s *Snapshot) budget(p *profile, c Client, dev string, cats blocklist.Categories, apps catalog.ServiceSet, now, lt time.Time) (spent bool, d Decision) {
 	for i, b := range p.budgets {
-		if cats&b.cats == 0 {
+		if cats&b.cats == 0 && !apps.Intersects(b.services) {
 			continue
 		}
 		key := UseKey{Device: dev, Budget: uint8(i)}
@@ -427,7 +455,8 @@ func (s *Snapshot) budget(p *profile, c Client, dev string, cats blocklist.Categ
 		used, granted := s.usage.used(key, now)
 		if used >= allowance+granted {
 			midnight := time.Date(lt.Year(), lt.Month(), lt.Day()+1, 0, 0, 0, 0, lt.Location())
-			return true, Decision{Action: Block, Why: ByBudget, Categories: cats & b.cats, TTLCap: midnight.Sub(lt)}
+			return true, Decision{Action: Block, Why: ByBudget, Categories: cats & b.cats,
+				Service: uint16(apps.And(b.services).First() + 1), TTLCap: midnight.Sub(lt)}
 		}
 		d.Use, d.Budgeted = key, true
 	}

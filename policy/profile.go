@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/blocklist/catalog"
 )
 
 // profile is a compiled [[profile]] (or the [filter], as "default").
@@ -18,11 +19,16 @@ type profile struct {
 	safe     uint16 // search engines forced into their safe mode
 	schedule schedule
 	budgets  []budget
+	services catalog.ServiceSet // apps the profile blocks
+	// anyServices are the apps the profile, its schedules or its budgets
+	// name: without any, Decide never looks a name up in the catalog.
+	anyServices catalog.ServiceSet
 }
 
 // budget is a compiled [[profile.budget]].
 type budget struct {
 	cats             blocklist.Categories
+	services         catalog.ServiceSet
 	weekday, weekend int // minutes a day
 }
 
@@ -81,11 +87,25 @@ func compileProfile(c ProfileConfig) (*profile, error) {
 		if weekend == 0 {
 			weekend = b.Minutes
 		}
-		p.budgets = append(p.budgets, budget{cats: cats, weekday: b.Minutes, weekend: weekend})
+		services, err := catalog.ParseServices(b.Services)
+		if err != nil {
+			return nil, err
+		}
+		p.budgets = append(p.budgets, budget{cats: cats, services: services, weekday: b.Minutes, weekend: weekend})
+		p.anyServices = p.anyServices.Or(services)
 	}
 	var err error
-	p.schedule, err = compileSchedule(c.Schedules)
-	return p, err
+	if p.services, err = catalog.ParseServices(c.BlockServices); err != nil {
+		return nil, err
+	}
+	p.anyServices = p.anyServices.Or(p.services)
+	if p.schedule, err = compileSchedule(c.Schedules); err != nil {
+		return nil, err
+	}
+	for _, sp := range p.schedule.spans {
+		p.anyServices = p.anyServices.Or(sp.services)
+	}
+	return p, nil
 }
 
 // identity maps a client to its profile, in the order of DESIGN.md: the

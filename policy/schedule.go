@@ -9,6 +9,7 @@ import (
 	_ "time/tzdata" // a router without zoneinfo must still know when bedtime is
 
 	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/blocklist/catalog"
 )
 
 // minutesPerWeek is the length of the weekly cycle schedules repeat on.
@@ -26,6 +27,8 @@ type ScheduleConfig struct {
 	To   string `toml:"to"`
 	// Block is "all" or a list of categories.
 	Block CategorySpec `toml:"block"`
+	// BlockServices are apps blocked in the window ("tiktok").
+	BlockServices []string `toml:"block_services"`
 }
 
 // CategorySpec is "all" or a list of category ids, as TOML writes them.
@@ -80,6 +83,7 @@ type span struct {
 	from, to int // to may exceed minutesPerWeek: the span wraps into next week
 	all      bool
 	cats     blocklist.Categories
+	services catalog.ServiceSet
 }
 
 // schedule is a profile's compiled windows: spans of the week, and the
@@ -105,10 +109,14 @@ func compileSchedule(cfgs []ScheduleConfig) (schedule, error) {
 			to += 24 * 60 // overnight
 		}
 		cats, _ := blocklist.ParseCategories(strings.Join(c.Block.Categories, ","))
+		services, err := catalog.ParseServices(c.BlockServices)
+		if err != nil {
+			return s, err
+		}
 		for _, d := range c.Days {
 			for _, wd := range dayIndex[strings.ToLower(d)] {
 				start := int(wd) * 24 * 60
-				s.spans = append(s.spans, span{from: start + from, to: start + to, all: c.Block.All, cats: cats})
+				s.spans = append(s.spans, span{from: start + from, to: start + to, all: c.Block.All, cats: cats, services: services})
 				for _, b := range []int{start + from, (start + to) % minutesPerWeek} {
 					if !seen[b] {
 						seen[b] = true
@@ -129,18 +137,19 @@ func weekMinute(lt time.Time) int {
 
 // at returns what the schedule blocks at local time lt, and how long until
 // that may change (the next boundary of any window, 0 with no windows).
-func (s *schedule) at(lt time.Time) (all bool, cats blocklist.Categories, next time.Duration) {
+func (s *schedule) at(lt time.Time) (all bool, cats blocklist.Categories, services catalog.ServiceSet, next time.Duration) {
 	if len(s.spans) == 0 {
-		return false, 0, 0
+		return false, 0, services, 0
 	}
 	m := weekMinute(lt)
 	for _, sp := range s.spans {
 		if (m >= sp.from && m < sp.to) || (m+minutesPerWeek >= sp.from && m+minutesPerWeek < sp.to) {
 			all = all || sp.all
 			cats |= sp.cats
+			services = services.Or(sp.services)
 		}
 	}
-	return all, cats, s.untilNext(lt, m)
+	return all, cats, services, s.untilNext(lt, m)
 }
 
 // untilNext is the real time from lt to the next boundary after minute m.

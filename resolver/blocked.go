@@ -117,6 +117,9 @@ func (q *query) appendBlockOPT(dst []byte, d policy.Decision) []byte {
 		dst = append(dst, "blocked: bypass of the filter"...)
 	case d.Why == policy.ByPause:
 		dst = append(dst, "blocked: paused"...)
+	case d.Why == policy.ByService:
+		dst = append(dst, "blocked: app "...)
+		dst = append(dst, d.ServiceID()...)
 	case d.Why == policy.ByBudget:
 		dst = append(dst, "blocked: today's time for "...)
 		dst = appendCategories(dst, d.Categories)

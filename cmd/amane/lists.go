@@ -140,8 +140,12 @@ func writeExplanation(w io.Writer, e appliance.Explanation) {
 		verdict = "BLOCKED (a schedule blocks everything now)"
 	case d.Why == policy.ByPause:
 		verdict = "BLOCKED (paused)"
+	case d.Why == policy.ByBudget && d.Service != 0 && d.Categories == 0:
+		verdict = "BLOCKED (" + d.ServiceID() + ": the day's time is used up)"
 	case d.Why == policy.ByBudget:
 		verdict = "BLOCKED (" + d.Categories.String() + ": the day's time is used up)"
+	case d.Why == policy.ByService:
+		verdict = "BLOCKED (the app " + d.ServiceID() + " is blocked for this profile)"
 	case d.Why == policy.ByBypass:
 		verdict = "BLOCKED (a way around the filter: encrypted DNS, VPN or proxy)"
 	default:

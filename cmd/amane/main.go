@@ -18,6 +18,8 @@ usage:
   amane lists check FILE...      show what a list file holds: format, names, what was skipped and why
   amane lists status [-config FILE]
                                  show each list of the running daemon: names, last update, failures
+  amane services [-lang en|fr|ar] [GROUP]
+                                 list the apps a profile can block by name (block_services)
   amane explain [-config FILE] [-client IP] NAME...
                                  say whether a name is blocked for a device now, and by which rule
   amane pause [-config FILE] [DEVICE|PROFILE [DURATION]]
@@ -53,6 +55,8 @@ func main() {
 		err = checkConfig(os.Stdout, args)
 	case "lists":
 		err = listsCommand(os.Stdout, args)
+	case "services":
+		err = servicesCommand(os.Stdout, args)
 	case "explain":
 		err = explain(os.Stdout, args)
 	case "pause":
