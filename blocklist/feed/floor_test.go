@@ -179,3 +179,26 @@ func TestFloorFileRoundTrip(t *testing.T) {
 		t.Errorf("the temporary file was left behind: %v", err)
 	}
 }
+
+// A newer manifest that verified raises the floor even when its list
+// files then fail: it was signed, so the older versions are superseded.
+func TestFloorRisesBeforeTheDownload(t *testing.T) {
+	f := newFixture(t)
+	f.publishVersion(10, goodFiles())
+	f.update(f.subscribe())
+	next := map[string]string{"abuse.txt": "new.example\n"}
+	f.publishVersion(11, next)
+	f.write("abuse.txt", []byte("old.example\n")) // same size, other bytes
+	s := f.subscribe()
+	if _, _, err := s.Update(context.Background()); !errors.Is(err, ErrHashMismatch) {
+		t.Fatalf("Update = %v, want %v", err, ErrHashMismatch)
+	}
+	if fl, _, err := readFloor(f.state); err != nil || fl.Version != 11 {
+		t.Fatalf("floor = %+v, %v; want version 11", fl, err)
+	}
+	f.assertHeld(10, goodFiles()) // the copy in use stays
+	f.write("abuse.txt", []byte(next["abuse.txt"]))
+	if snap, changed := f.update(s); !changed || snap.Manifest.Version != 11 {
+		t.Fatalf("Update once the files are right = version %d, changed %v", snap.Manifest.Version, changed)
+	}
+}
