@@ -46,6 +46,10 @@ type Source struct {
 // MarshalJSON writes s for `amane catalog -json`, with the category and
 // format as their ids and the window as text.
 func (s Source) MarshalJSON() ([]byte, error) {
+	first, mirrors := "", []string(nil)
+	if len(s.URLs) > 0 {
+		first, mirrors = s.URLs[0], s.URLs[1:]
+	}
 	return json.Marshal(struct {
 		ID         string   `json:"id"`
 		Name       string   `json:"name"`
@@ -62,7 +66,7 @@ func (s Source) MarshalJSON() ([]byte, error) {
 		Refresh    string   `json:"refresh"`
 		Default    bool     `json:"default"`
 		Note       string   `json:"note,omitempty"`
-	}{s.ID, s.Name, s.Category.String(), s.URLs[0], s.URLs[1:], s.Format.String(), s.License, s.LicenseURL,
+	}{s.ID, s.Name, s.Category.String(), first, mirrors, s.Format.String(), s.License, s.LicenseURL,
 		s.Homepage, s.Size, s.SizeAsOf, s.Window.String(), s.Refresh.String(), s.Default, s.Note})
 }
 
