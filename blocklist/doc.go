@@ -13,7 +13,9 @@
 // A list is read by Parse, which detects its format (DetectFormat) unless
 // told, streams it line by line with a bounded line length, normalizes each
 // name once (Normalize: lower case, no trailing dot, IDN to punycode,
-// invalid names counted and skipped) and hands each Rule to a callback. No
+// invalid names counted and skipped) and hands each Rule to a callback.
+// UT1's per-category tar.gz archives (FormatUT1Tar) are read through their
+// `domains` member, with decompression capped (archive.go). No
 // line is fatal: what a DNS filter cannot honour is counted in Stats by
 // Reason, with the first example, for `amane lists check` (CheckFile,
 // Stats.Write). A Builder collects the rules of many lists, each with a

@@ -20,11 +20,12 @@ const (
 	FormatUnbound         // local-zone: "name." always_nxdomain
 	FormatRPZ             // RPZ zone file: name CNAME .
 	FormatHashed          // one hex SHA-256 of a normalized name a line
+	FormatUT1Tar          // a tar.gz archive whose `domains` member is a domains list (UT1); see archive.go
 	numFormats
 )
 
 // formatIDs is indexed by Format.
-const formatIDs = "auto hosts domains wildcard adblock dnsmasq unbound rpz hashed"
+const formatIDs = "auto hosts domains wildcard adblock dnsmasq unbound rpz hashed ut1-tar"
 
 // String returns the format's id, as configs and `amane lists check` use it.
 func (f Format) String() string {
@@ -45,6 +46,8 @@ func ParseFormat(s string) (Format, error) {
 		return FormatAdblock, nil
 	case "domain", "plain":
 		return FormatDomains, nil
+	case "ut1", "tar.gz", "tgz":
+		return FormatUT1Tar, nil
 	}
 	for f := range numFormats {
 		if f.String() == id {
@@ -61,8 +64,12 @@ const detectLines = 200
 // gives it up to 64 KiB). Each of the first meaningful lines votes for the
 // format it looks like; a header that only one format has ([Adblock Plus],
 // $TTL, server:) decides at once. Comments vote for nothing, since '#' is
-// used by five formats. An empty head is FormatDomains.
+// used by five formats. An empty head is FormatDomains. gzip data is
+// FormatUT1Tar: no text list starts with gzip's magic bytes.
 func DetectFormat(head []byte) Format {
+	if bytes.HasPrefix(head, gzipMagic) {
+		return FormatUT1Tar
+	}
 	var votes [numFormats]int
 	seen := 0
 	head = bytes.TrimPrefix(head, []byte(utf8BOM))

@@ -28,7 +28,8 @@ const utf8BOM = "\xef\xbb\xbf"
 // and one scratch name at a time, never the list, so that compiling a
 // million names costs the Set's memory and not a copy of the file. Bad lines
 // are counted in the returned Stats, never fatal; the error is only for a
-// failing reader or an unknown format.
+// failing reader, an unknown format, or an archive (FormatUT1Tar) that
+// cannot be read.
 func Parse(r io.Reader, format Format, fn func(Rule)) (Stats, error) {
 	br := bufio.NewReaderSize(r, readBufferSize)
 	if format == FormatAuto {
@@ -38,9 +39,17 @@ func Parse(r io.Reader, format Format, fn func(Rule)) (Stats, error) {
 		}
 		format = DetectFormat(head)
 	}
-	if format >= numFormats {
+	switch {
+	case format >= numFormats:
 		return Stats{}, fmt.Errorf("parsing list: unknown format %d", format)
+	case format == FormatUT1Tar:
+		return parseArchive(br, MaxArchiveBytes, fn)
 	}
+	return parseLines(br, format, fn)
+}
+
+// parseLines parses a text list in a known format.
+func parseLines(br *bufio.Reader, format Format, fn func(Rule)) (Stats, error) {
 	p := parser{fn: fn, buf: make([]byte, 0, 2*MaxNameLength)}
 	p.stats.Format = format
 	err := p.run(br, format)

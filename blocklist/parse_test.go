@@ -227,6 +227,7 @@ func TestDetectFormat(t *testing.T) {
 		{"a UT1 list starting with IPs", "209.62.112.114\n1.2.3.4\na.com\n", FormatDomains},
 		{"a hashed list", strings.Repeat("ab", 32) + "\n", FormatHashed},
 		{"an empty file", "", FormatDomains},
+		{"gzip data is a UT1 archive", "\x1f\x8b\x08\x00", FormatUT1Tar},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := DetectFormat([]byte(c.head)); got != c.want {
@@ -244,6 +245,7 @@ func TestParseFormat(t *testing.T) {
 	}{
 		{"hosts", FormatHosts, true}, {" RPZ ", FormatRPZ, true}, {"adguard", FormatAdblock, true},
 		{"", FormatAuto, true}, {"wildcard", FormatWildcard, true}, {"hashed", FormatHashed, true},
+		{"ut1-tar", FormatUT1Tar, true}, {"ut1", FormatUT1Tar, true}, {"tar.gz", FormatUT1Tar, true},
 		{"pihole", FormatAuto, false},
 	} {
 		t.Run(fmt.Sprintf("%q is %s", c.in, c.want), func(t *testing.T) {

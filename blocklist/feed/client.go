@@ -110,15 +110,7 @@ func (s *Subscription) loadLocked() (*heldCopy, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := readFileMax(filepath.Join(dir, ManifestFile), s.opts.MaxManifestBytes)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := readFileMax(filepath.Join(dir, SignatureFile), maxSignatureBytes)
-	if err != nil {
-		return nil, err
-	}
-	m, err := s.verify(raw, sig, s.pin)
+	m, raw, err := s.readManifest(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +121,21 @@ func (s *Subscription) loadLocked() (*heldCopy, error) {
 	}
 	etag, _ := os.ReadFile(filepath.Join(dir, etagFile)) // losing it costs one full fetch
 	return &heldCopy{snap: Snapshot{Manifest: m, Dir: dir}, raw: raw, etag: string(etag)}, nil
+}
+
+// readManifest reads and verifies the manifest of the copy in dir,
+// without looking at its list files.
+func (s *Subscription) readManifest(dir string) (Manifest, []byte, error) {
+	raw, err := readFileMax(filepath.Join(dir, ManifestFile), s.opts.MaxManifestBytes)
+	if err != nil {
+		return Manifest{}, nil, err
+	}
+	sig, err := readFileMax(filepath.Join(dir, SignatureFile), maxSignatureBytes)
+	if err != nil {
+		return Manifest{}, nil, err
+	}
+	m, err := s.verify(raw, sig, s.pin)
+	return m, raw, err
 }
 
 // verify checks the signature of raw, then decodes and validates it, then

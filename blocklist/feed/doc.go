@@ -18,8 +18,9 @@
 // manifest.json verified with the configured public key (the signature and
 // the trusted comment's global signature, and the key id), and nothing a
 // list file holds until its size and SHA-256 match the manifest. It refuses
-// a version lower than the one it holds (rollback), the same version with
-// other content, an expired manifest, one issued in the future, and any
+// a version lower than the highest it ever verified (rollback; that
+// version is kept in its own file, so a damaged copy cannot lower it), the
+// same version with other content, an expired manifest, one issued in the future, and any
 // download over its size limit or cut short. Each refusal is an error that
 // says what was refused; the verified copy in use stays on disk, unchanged.
 //

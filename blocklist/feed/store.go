@@ -15,6 +15,8 @@ import (
 //	v00000001795400000/     a verified copy: manifest.json, its .minisig,
 //	                        the list files, and .etag (the server's ETag)
 //	.incoming-123/          a download in progress, removed if it fails
+//	floor                   the rollback floor: the highest version ever
+//	                        verified, apart from the copy (floor.go)
 //
 // An update writes and fsyncs a whole new copy beside the one in use,
 // renames it into place, then replaces `current` (a write to a temporary

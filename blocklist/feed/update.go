@@ -38,6 +38,10 @@ func (s *Subscription) updateLocked(ctx context.Context) (bool, error) {
 	}
 	removeIncoming(s.opts.StateDir)
 	heldETag := s.heldETagLocked()
+	fl, err := s.floorLocked()
+	if err != nil {
+		return false, err
+	}
 	raw, etag, err := s.fetchSmall(ctx, ManifestFile, s.opts.MaxManifestBytes, heldETag)
 	if errors.Is(err, errNotModified) {
 		return false, nil
@@ -60,8 +64,19 @@ func (s *Subscription) updateLocked(ctx context.Context) (bool, error) {
 		}
 		return false, err
 	}
+	if err := compareFloor(m, raw, fl); err != nil {
+		return false, err
+	}
 	if err := s.checkTimes(m); err != nil {
 		return false, err
+	}
+	// The floor rises as soon as a newer manifest passed every check that
+	// does not need its list files: it was signed, so every older version
+	// is superseded even if this download fails.
+	if m.Version > fl.Version {
+		if err := writeFloor(s.opts.StateDir, floor{m.Version, manifestSum(raw)}); err != nil {
+			return false, err
+		}
 	}
 	dir, err := s.download(ctx, m, raw, sig, etag)
 	if err != nil {
