@@ -14,7 +14,7 @@ var preset912 = blocklist.CategoriesOf(blocklist.Abuse, blocklist.Cyberviolence,
 	blocklist.Dating, blocklist.Drugs, blocklist.Violence, blocklist.Weapons, blocklist.Chat, blocklist.Bypass,
 	blocklist.Malware, blocklist.Phishing, blocklist.Scam)
 
-func ids(sel Selection) []string {
+func selectedIDs(sel Selection) []string {
 	var out []string
 	for _, f := range sel.Fetch {
 		out = append(out, f.Source.ID)
@@ -69,7 +69,7 @@ func TestSelect(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sel := Select(tt.c, tt.blocked, tt.filled)
-			if got := ids(sel); !reflect.DeepEqual(got, tt.want) {
+			if got := selectedIDs(sel); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("fetch %q, want %q", got, tt.want)
 			}
 			if got := unfilled(sel); !reflect.DeepEqual(got, tt.unfilled) {
@@ -105,7 +105,7 @@ func TestSelectPutsTheMirrorFirst(t *testing.T) {
 	for _, mirror := range []string{"https://helpline.example/catalog", "https://helpline.example/catalog/"} {
 		sel := Select(Config{Mirror: mirror}, blocklist.CategoriesOf(blocklist.Gambling), 0)
 		if len(sel.Fetch) != 2 {
-			t.Fatalf("fetch %q", ids(sel))
+			t.Fatalf("fetch %q", selectedIDs(sel))
 		}
 		for _, f := range sel.Fetch {
 			want := "https://helpline.example/catalog/" + f.Source.ID

@@ -9,9 +9,6 @@ import (
 	"testing"
 )
 
-// dataDir is the shared test data (see shared/data/README.md), read in
-// place: its licences differ from the project's, so it is never copied in.
-const dataDir = "../../../shared/data"
 
 // popularNames returns the Umbrella top 100k names, skipping the test when
 // the shared data is not there (a checkout without the workspace).
