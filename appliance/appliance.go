@@ -12,13 +12,15 @@ import (
 	"sync"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/blocklist/catalog"
 	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/policy"
 	"github.com/amane-dns/amane/reports"
 	"github.com/amane-dns/amane/resolver"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Options are what the caller decides about an Appliance beyond its
@@ -52,6 +54,9 @@ type Appliance struct {
 	hitsDone  chan struct{}
 	cacheFile string
 	stop      context.CancelFunc // ends every loop Start began
+	// published, when set (by tests, before Start), is told of each
+	// policy published, without ever waiting.
+	published chan struct{}
 
 	consoleMu sync.Mutex // one console change at a time, each on the last
 
@@ -65,6 +70,7 @@ type Appliance struct {
 	set       *blocklist.Set
 	mandatory blocklist.Categories  // from the helpline feeds
 	watch     *blocklist.Set        // the feeds' watch lists
+	catalog   catalog.Selection     // what the lists in force fetch from the catalog
 	feeds     map[int]feed.Snapshot // by index in Subscriptions(cfg)
 	subs      []*feed.Subscription  // set once by startFeeds
 	subsCtx   context.Context
@@ -213,7 +219,11 @@ func (a *Appliance) Close() {
 	if a.stopLists != nil {
 		a.stopLists()
 	}
+	src := a.sources
 	a.mu.Unlock()
+	if src != nil {
+		src.Wait() // nothing writes to the lists' directory after Close
+	}
 	if a.stop != nil {
 		a.stop() // the sender, the feed polls: before the state file closes
 	}

@@ -16,7 +16,8 @@ import (
 func testConfig(t *testing.T, src string) *configs.File {
 	t.Helper()
 	dir := t.TempDir()
-	cfg, err := configs.Parse("amane.toml", []byte("state_dir = \""+dir+"\"\n[upstream]\nservers = [\"udp://127.0.0.1:9\"]\n"+src))
+	// The catalog is off: its default lists are on the internet.
+	cfg, err := configs.Parse("amane.toml", []byte("state_dir = \""+dir+"\"\n[upstream]\nservers = [\"udp://127.0.0.1:9\"]\n[catalog]\nenabled = false\n"+src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func compile(t *testing.T, rules string) *blocklist.Set {
 func TestAConsoleChangeChangesAnswers(t *testing.T) {
 	cfg := testConfig(t, "")
 	path := filepath.Join(t.TempDir(), "amane.toml")
-	os.WriteFile(path, []byte("state_dir = \""+cfg.StateDir+"\"\n"), 0o600)
+	os.WriteFile(path, []byte("state_dir = \""+cfg.StateDir+"\"\n[catalog]\nenabled = false\n"), 0o600)
 	cfg, err := configs.Load(path)
 	if err != nil {
 		t.Fatal(err)

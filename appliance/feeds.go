@@ -173,6 +173,19 @@ func watchSet(log *slog.Logger, feeds map[int]feed.Snapshot) *blocklist.Set {
 	return set
 }
 
+// feedCategories are the categories the feeds' (non-watch) lists fill.
+func feedCategories(feeds map[int]feed.Snapshot) blocklist.Categories {
+	var cats blocklist.Categories
+	for _, snap := range inOrder(feeds) {
+		for _, l := range snap.Manifest.Lists {
+			if cat, err := blocklist.ParseCategory(l.Category); err == nil && !l.Watch {
+				cats = cats.Add(cat)
+			}
+		}
+	}
+	return cats
+}
+
 // feedContacts are the helplines' own domains, from the feeds' contact
 // details: exempt from bedtime, pauses and budgets (DESIGN.md), never
 // from a mandatory category or a category some feed's list feeds (issue 9:
@@ -185,11 +198,7 @@ func feedContacts(feeds map[int]feed.Snapshot) policy.Contacts {
 				c.Domains = append(c.Domains, policy.ContactDomain{Name: d, Feed: snap.Manifest.Name})
 			}
 		}
-		for _, l := range snap.Manifest.Lists {
-			if cat, err := blocklist.ParseCategory(l.Category); err == nil && !l.Watch {
-				c.FeedCategories = c.FeedCategories.Add(cat)
-			}
-		}
 	}
+	c.FeedCategories = feedCategories(feeds)
 	return c
 }

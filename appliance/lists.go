@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/blocklist/catalog"
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/policy"
 )
@@ -22,6 +23,7 @@ type listBuild struct {
 	watch     *blocklist.Set
 	contacts  policy.Contacts
 	names     int // lists in the build, for the log
+	catalog   catalog.Selection
 }
 
 // buildLists compiles cfg's lists and the feeds' from disk (no network: a
@@ -40,8 +42,13 @@ func (a *Appliance) buildLists(cfg *configs.File) *listBuild {
 	fromFeeds, mandatory := feedSources(feeds)
 	b.mandatory, b.contacts = mandatory, feedContacts(feeds)
 	b.watch = watchSet(a.log, feeds)
-	b.names = len(cfg.Lists) + len(fromFeeds)
-	b.sources = blocklist.NewSources(append(slices.Clip(cfg.Lists), fromFeeds...), ListsDir(cfg), a.log)
+	b.catalog = CatalogSelection(cfg, feeds)
+	for _, u := range b.catalog.Unfilled {
+		a.log.Warn("a blocked category blocks nothing", "category", u.Category.String(), "why", u.Reason)
+	}
+	srcs := append(append(slices.Clip(cfg.Lists), fromFeeds...), catalogSources(b.catalog)...)
+	b.names = len(srcs)
+	b.sources = blocklist.NewSources(srcs, ListsDir(cfg), a.log)
 	ctx, cancel := context.WithCancel(context.Background())
 	b.stop = cancel
 	set, err := b.sources.Start(ctx, func(set *blocklist.Set) { a.rebuilt(b, set) })
@@ -99,7 +106,7 @@ func (a *Appliance) adoptLocked(b *listBuild) bool {
 		a.stopLists()
 	}
 	a.sources, a.stopLists = b.sources, b.stop
-	a.mandatory, a.watch = b.mandatory, b.watch
+	a.mandatory, a.watch, a.catalog = b.mandatory, b.watch, b.catalog
 	if b.err == nil {
 		a.set = b.set
 	}
@@ -152,6 +159,10 @@ func (a *Appliance) setPolicyLocked(pol *policy.Snapshot) {
 	}
 	a.pol = pol
 	a.h.SetPolicy(pol)
+	select {
+	case a.published <- struct{}{}:
+	default:
+	}
 }
 
 // ListStatus is how each list in force is: names, last update, failures.

@@ -25,7 +25,10 @@ func (a *Appliance) Reload(next *configs.File) error {
 		return err
 	}
 	var b *listBuild
-	if !reflect.DeepEqual(next.Lists, running.Lists) {
+	a.mu.Lock()
+	sel, feeds := a.catalog, a.feeds
+	a.mu.Unlock()
+	if !reflect.DeepEqual(next.Lists, running.Lists) || !sameFetch(sel, CatalogSelection(next, feeds)) {
 		b = a.buildLists(next)
 	}
 	a.mu.Lock()

@@ -28,7 +28,19 @@ type SourceConfig struct {
 	Refresh time.Duration `toml:"refresh"`
 	// Format is the list syntax, or "auto" to detect it from the content.
 	Format string `toml:"format"`
+
+	// URLsAt, when set, replaces URL: the URLs that may be asked at a
+	// time, in the order to try (a mirror's copy, then the source's own
+	// inside the hours its maintainer allows). The built-in catalog sets
+	// it; a file cannot.
+	URLsAt func(now time.Time) []string `toml:"-"`
+	// NextAt, when set, says when to ask again after the last success
+	// (zero: never) seen at now, in place of Refresh.
+	NextAt func(last, now time.Time) time.Time `toml:"-"`
 }
+
+// remote reports whether the list is downloaded.
+func (s SourceConfig) remote() bool { return s.URL != "" || s.URLsAt != nil }
 
 // DefaultRefresh is how often a URL list is polled when Refresh is unset.
 const DefaultRefresh = 6 * time.Hour

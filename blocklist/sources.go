@@ -33,7 +33,13 @@ type Sources struct {
 
 	mu     sync.Mutex // guards status
 	status map[string]*SourceStatus
+	// running counts the goroutines Start began, for Wait.
+	running sync.WaitGroup
 }
+
+// Wait returns once every goroutine Start began has returned, after its
+// context ended: nothing of the sources writes to their directory after.
+func (s *Sources) Wait() { s.running.Wait() }
 
 // NewSources returns the sources for cfgs, keeping copies in dir.
 func NewSources(cfgs []SourceConfig, dir string, log *slog.Logger) *Sources {
@@ -203,13 +209,32 @@ func (s *Sources) Fetch(ctx context.Context, c SourceConfig) (bool, error) {
 	return changed, err
 }
 
+// fetch tries each URL the list may be asked at now, in order, until one
+// answers; the error is the last one's.
 func (s *Sources) fetch(ctx context.Context, c SourceConfig) (bool, error) {
+	urls := []string{c.URL}
+	if c.URLsAt != nil {
+		if urls = c.URLsAt(s.now()); len(urls) == 0 {
+			return false, nil // not now: outside the hours its maintainer allows
+		}
+	}
+	var err error
+	for _, u := range urls {
+		var changed bool
+		if changed, err = s.fetchURL(ctx, c, u); err == nil || ctx.Err() != nil {
+			return changed, err
+		}
+	}
+	return false, err
+}
+
+func (s *Sources) fetchURL(ctx context.Context, c SourceConfig, url string) (bool, error) {
 	metaPath := lastGood(s.dir, c.Name) + ".meta"
 	var v validators
 	if b, err := os.ReadFile(metaPath); err == nil {
 		json.Unmarshal(b, &v)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.URL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return false, err
 	}
@@ -231,7 +256,7 @@ func (s *Sources) fetch(ctx context.Context, c SourceConfig) (bool, error) {
 		return false, nil
 	case http.StatusOK:
 	default:
-		return false, fmt.Errorf("fetching list %q: HTTP %s", c.Name, resp.Status)
+		return false, fmt.Errorf("fetching list %q from %s: HTTP %s", c.Name, url, resp.Status)
 	}
 	if err := s.store(c, resp.Body); err != nil {
 		return false, err

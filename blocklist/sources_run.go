@@ -39,14 +39,14 @@ func (s *Sources) Start(ctx context.Context, onSet func(*Set)) (*Set, error) {
 		}
 	}
 	if w != nil {
-		go w.Run(ctx, time.Second, notify)
+		s.running.Go(func() { w.Run(ctx, time.Second, notify) })
 	}
 	for _, c := range s.cfgs {
-		if c.URL != "" {
-			go s.poll(ctx, c, notify)
+		if c.remote() {
+			s.running.Go(func() { s.poll(ctx, c, notify) })
 		}
 	}
-	go s.rebuildOnChange(ctx, changed, onSet)
+	s.running.Go(func() { s.rebuildOnChange(ctx, changed, onSet) })
 	return set, nil
 }
 
@@ -72,9 +72,16 @@ func (s *Sources) rebuildOnChange(ctx context.Context, changed <-chan struct{}, 
 // same second. After a failure it tries again sooner, backing off.
 func (s *Sources) poll(ctx context.Context, c SourceConfig, notify func()) {
 	fails := 0
+	var last time.Time // the last success
 	for {
 		changed, err := s.Fetch(ctx, c)
 		wait := c.refresh()
+		if err == nil {
+			last = s.now()
+		}
+		if c.NextAt != nil {
+			wait = max(c.NextAt(last, s.now()).Sub(s.now()), time.Minute)
+		}
 		switch {
 		case err != nil:
 			fails++

@@ -20,7 +20,9 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
 	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/blocklist/catalog"
 	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/amane-dns/amane/internal/fielderr"
 	"github.com/amane-dns/amane/policy"
@@ -41,6 +43,8 @@ type File struct {
 	Lists    []blocklist.SourceConfig `toml:"list"`
 	Feeds    []feed.Config            `toml:"feed"`
 	Helpline reports.Config           `toml:"helpline"`
+	// Catalog tunes the built-in catalog's default sources.
+	Catalog catalog.Config `toml:"catalog"`
 
 	// The policy: see package policy.
 	Timezone    string                 `toml:"timezone"`
@@ -227,6 +231,7 @@ func (f *File) validate() error {
 	pc := f.Policy()
 	errs = append(errs, r.Validate(), pc.Validate(), blocklist.ValidateSources(f.Lists))
 	errs = append(errs, fielderr.Flatten(f.Helpline.Validate())...)
+	errs = append(errs, fielderr.Within("catalog", f.Catalog.Validate())...)
 	for i, fc := range f.Feeds {
 		errs = append(errs, fielderr.Within(fmt.Sprintf("feed[%d]", i), fc.Validate())...)
 	}

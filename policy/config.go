@@ -160,6 +160,31 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Blocked returns every category the policy can block or count: the
+// mandatory ones, the [filter]'s, and each profile's (its preset with
+// block and unblock, its schedules' and its budgets'): the categories
+// lists must fill for the policy to do what it says. c must be valid.
+func (c *Config) Blocked() blocklist.Categories {
+	cats := alwaysMandatory
+	add := func(ids []string) {
+		got, _ := blocklist.ParseCategories(strings.Join(ids, ","))
+		cats |= got
+	}
+	add(c.Filter.Block)
+	for _, pc := range c.Profiles {
+		if p, err := compileProfile(pc); err == nil {
+			cats |= p.block
+		}
+		for _, s := range pc.Schedules {
+			add(s.Block.Categories)
+		}
+		for _, b := range pc.Budgets {
+			add(b.Categories)
+		}
+	}
+	return cats
+}
+
 func (p ProfileConfig) validate(key string, seen map[string]bool) []error {
 	var errs []error
 	bad := func(k, format string, args ...any) { errs = append(errs, fielderr.New(key+"."+k, format, args...)) }

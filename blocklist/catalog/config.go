@@ -25,6 +25,9 @@ import (
 // The zero Config fetches every blocked category's defaults from their
 // own URLs.
 type Config struct {
+	// Enabled, when false, fetches nothing from the catalog: every
+	// category is filled by [[list]]s and feeds only (nil means true).
+	Enabled *bool `toml:"enabled"`
 	// Mirror is a server that keeps copies of catalog sources: the copy of
 	// source ID is at Mirror + "/" + ID, byte for byte what the source
 	// publishes (a UT1 source's copy is its tar.gz). It is tried before the

@@ -98,6 +98,10 @@ func Select(c Config, blocked, filled blocklist.Categories) Selection {
 		if !blocked.Has(cat) || filled.Has(cat) {
 			continue
 		}
+		if c.Enabled != nil && !*c.Enabled {
+			sel.Unfilled = append(sel.Unfilled, Unfilled{cat, "the catalog is switched off ([catalog] enabled = false) and no [[list]] or feed fills it"})
+			continue
+		}
 		cc := c.Category[cat.String()]
 		if !cc.enabled() {
 			sel.Unfilled = append(sel.Unfilled, Unfilled{cat, fmt.Sprintf("catalog defaults switched off ([catalog.category.%s] enabled = false) and no [[list]] or feed fills it", cat)})

@@ -9,7 +9,6 @@ import (
 	"testing"
 )
 
-
 // popularNames returns the Umbrella top 100k names, skipping the test when
 // the shared data is not there (a checkout without the workspace).
 func popularNames(t testing.TB) []string {

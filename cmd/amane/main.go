@@ -18,6 +18,9 @@ usage:
   amane lists check FILE...      show what a list file holds: format, names, what was skipped and why
   amane lists status [-config FILE]
                                  show each list of the running daemon: names, last update, failures
+  amane catalog [-config FILE] [-json]
+                                 the public lists behind each category, their licences, and what
+                                 this configuration fetches; which categories no list can fill
   amane services [-lang en|fr|ar] [GROUP]
                                  list the apps a profile can block by name (block_services)
   amane explain [-config FILE] [-client IP] NAME...
@@ -55,6 +58,8 @@ func main() {
 		err = checkConfig(os.Stdout, args)
 	case "lists":
 		err = listsCommand(os.Stdout, args)
+	case "catalog":
+		err = catalogCommand(os.Stdout, args)
 	case "services":
 		err = servicesCommand(os.Stdout, args)
 	case "explain":

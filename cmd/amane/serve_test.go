@@ -125,7 +125,9 @@ func (d *daemon) waitFeed(t *testing.T) string {
 
 func writeConfig(t *testing.T, path, listen, upstream, extra string) {
 	t.Helper()
-	cfg := fmt.Sprintf("state_dir = %q\n%s\n[server]\nlisten = [%q]\nrate_limit = 0\n[upstream]\nservers = [\"udp://%s\"]\n",
+	// [catalog] is off: its default lists are on the internet, and a test
+	// talks to loopback alone.
+	cfg := fmt.Sprintf("state_dir = %q\n%s\n[server]\nlisten = [%q]\nrate_limit = 0\n[upstream]\nservers = [\"udp://%s\"]\n[catalog]\nenabled = false\n",
 		filepath.Dir(path), extra, listen, upstream)
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(cfg), 0o600); err != nil {
