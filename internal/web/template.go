@@ -24,13 +24,13 @@ type NavItem struct {
 
 // RendererConfig is what a console gives NewRenderer.
 type RendererConfig struct {
-	Catalogs *Catalogs                                // never nil
-	Assets   *Assets                                  // never nil
-	Pages    fs.FS                                    // the console's *.html: each page defines "title" and "content"; files named _*.html are partials every page sees
+	Catalogs *Catalogs                                  // never nil
+	Assets   *Assets                                    // never nil
+	Pages    fs.FS                                      // the console's *.html: each page defines "title" and "content"; files named _*.html are partials every page sees
 	URL      func(name string, params ...string) string // route names to paths: Router.URL
-	Nav      []NavItem                                // the menu a signed-in visitor sees
-	Logout   string                                   // route name of the POST that ends a session; "" for none
-	Log      *slog.Logger                             // where a failed render is told; nil for slog.Default()
+	Nav      []NavItem                                  // the menu a signed-in visitor sees
+	Logout   string                                     // route name of the POST that ends a session; "" for none
+	Log      *slog.Logger                               // where a failed render is told; nil for slog.Default()
 }
 
 // Renderer renders a console's pages inside the shared layout, in the

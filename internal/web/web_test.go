@@ -124,7 +124,9 @@ func TestAFieldErrorShowsNextToItsFieldAndInTheAPI(t *testing.T) {
 func TestCSRF(t *testing.T) {
 	s := newSample(t)
 	cookie, sess := s.login(t)
-	form := func(tok string) io.Reader { return strings.NewReader(url.Values{"csrf": {tok}, "minutes": {"30"}}.Encode()) }
+	form := func(tok string) io.Reader {
+		return strings.NewReader(url.Values{"csrf": {tok}, "minutes": {"30"}}.Encode())
+	}
 	for _, tt := range []struct {
 		name string
 		body io.Reader
