@@ -82,14 +82,15 @@ func newSample(t testing.TB) *sample {
 		keys := []string{"addr:" + web.ClientAddr(r).String(), "account:parent"}
 		if wait := s.throttle.Wait(keys...); wait > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+			loc := rd.Localizer(r)
 			rd.Render(w, r, web.View{Page: "login", Status: http.StatusTooManyRequests,
-				Errors: web.FieldErrors{{Field: "password", Error: "too many attempts"}}})
+				Errors: web.FieldErrors{{Field: "password", Error: loc.T("login.throttled", loc.Duration(wait.Truncate(time.Minute)+time.Minute))}}})
 			return
 		}
 		if ok, _ := web.CheckPassword(s.hash, r.PostFormValue("password")); !ok {
 			s.throttle.Fail(keys...)
 			rd.Render(w, r, web.View{Page: "login", Status: http.StatusUnauthorized,
-				Errors: web.FieldErrors{{Field: "password", Error: "wrong password"}}})
+				Errors: web.FieldErrors{{Field: "password", Error: rd.Localizer(r).T("login.wrong")}}})
 			return
 		}
 		s.throttle.Succeed(keys...)
@@ -104,7 +105,11 @@ func newSample(t testing.TB) *sample {
 
 	priv := s.router.Private(s.sessions.Require, web.CSRF)
 	home := func(w http.ResponseWriter, r *http.Request, status int, errs web.FieldErrors) {
-		rd.Render(w, r, web.View{Page: "home", Nav: "home", Status: status, Errors: errs, Data: sampleHome(s.clock)})
+		data := sampleHome(s.clock)
+		if m := r.PostFormValue("minutes"); m != "" {
+			data["Minutes"] = m // a refused form shows what was typed
+		}
+		rd.Render(w, r, web.View{Page: "home", Nav: "home", Status: status, Errors: errs, Data: data})
 	}
 	priv.HandleFunc("home", "GET /{$}", func(w http.ResponseWriter, r *http.Request) { home(w, r, 0, nil) })
 	priv.HandleFunc("devices", "GET /devices", func(w http.ResponseWriter, r *http.Request) { home(w, r, 0, nil) })

@@ -143,6 +143,12 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, v View) {
 	w.Write(buf.Bytes())
 }
 
+// Localizer returns the Localizer of r's language (Negotiate), for a
+// handler that words a problem before it renders or answers.
+func (rd *Renderer) Localizer(r *http.Request) *Localizer {
+	return rd.cfg.Catalogs.For(Negotiate(r))
+}
+
 func langLinks(r *http.Request, cur Lang) []langLink {
 	out := make([]langLink, 0, len(Langs))
 	for _, l := range Langs {
