@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amane-dns/amane/internal/fielderr"
 	"github.com/amane-dns/amane/internal/web"
 	"github.com/amane-dns/amane/internal/web/webtest"
 )
@@ -389,13 +391,29 @@ func TestAssetsAreServedUnderTheirHash(t *testing.T) {
 	t.Logf("web.css + web.js: %d bytes compressed", total)
 }
 
+// physical finds a CSS declaration that names a side of the screen
+// rather than of the text: it does not mirror in Arabic.
+var physical = regexp.MustCompile(`(?i)(^|[\s;{])((margin|padding|border|scroll-margin|scroll-padding)-(left|right)[\w-]*|left|right)\s*:` +
+	`|\b(border-(top|bottom)-(left|right)-radius)\s*:|:\s*(left|right)\b`)
+
+func TestThePhysicalPropertyCheckCatchesThem(t *testing.T) {
+	for _, bad := range []string{"margin-left: 1rem;", "{padding-right:0}", "  left: 0;", "float: right;", "text-align: left;", "border-top-left-radius: 2px;"} {
+		if physical.FindString(bad) == "" {
+			t.Errorf("%q was not caught", bad)
+		}
+	}
+	for _, good := range []string{"margin-inline-start: 1rem;", "inset-inline-end: 0;", "text-align: start;", "border-start-start-radius: 2px;", "padding-block: 0;"} {
+		if m := physical.FindString(good); m != "" {
+			t.Errorf("%q was caught as %q", good, m)
+		}
+	}
+}
+
 func TestTheStylesheetUsesLogicalPropertiesOnly(t *testing.T) {
 	css, err := os.ReadFile("static/web.css")
 	if err != nil {
 		t.Fatal(err)
 	}
-	physical := regexp.MustCompile(`(?i)(^|[\s;{])((margin|padding|border)-(left|right)[\w-]*|left|right|float|text-align|clear)\s*:` +
-		`|\b(border-(top|bottom)-(left|right)-radius)\s*:|:\s*(left|right)\b`)
 	for i, line := range strings.Split(string(css), "\n") {
 		code, _, _ := strings.Cut(line, "/*")
 		if m := physical.FindString(code); m != "" {
@@ -418,4 +436,36 @@ func TestRouterURL(t *testing.T) {
 		}
 	}()
 	s.router.URL("pause")
+}
+
+func TestFieldsSortsErrorsUnderTheirKeys(t *testing.T) {
+	err := errors.Join(
+		errors.Join(fielderr.Within("profile[0]", errors.Join(fielderr.New("schedule[1].from", "%q is not a time", "25:00")))...),
+		fielderr.New("password", "too short"),
+		errors.New("the appliance is reloading"),
+	)
+	got := web.Fields(err)
+	want := web.FieldErrors{
+		{Field: "profile[0].schedule[1].from", Error: `"25:00" is not a time`},
+		{Field: "password", Error: "too short"},
+		{Field: "", Error: "the appliance is reloading"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Fields = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("Fields[%d] = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if got.For("password") != "too short" || got.For("nothing") != "" {
+		t.Errorf("For: %q %q", got.For("password"), got.For("nothing"))
+	}
+	b, _ := json.Marshal(fielderr.New("profile.schedule[0].from", "must be before %s", "to"))
+	if string(b) != `{"field":"profile.schedule[0].from","error":"must be before to"}` {
+		t.Errorf("a fielderr.Error marshals as %s", b)
+	}
+	if web.FieldID("profile.schedule[0].from") != "f-profile-schedule-0-from" {
+		t.Errorf("FieldID = %q", web.FieldID("profile.schedule[0].from"))
+	}
 }
