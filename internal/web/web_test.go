@@ -104,7 +104,7 @@ func TestAFieldErrorShowsNextToItsFieldAndInTheAPI(t *testing.T) {
 		t.Fatalf("bad minutes: %d, want 422", w.Code)
 	}
 	if m := hasAll(w.Body.String(), `aria-invalid="true" aria-describedby="f-minutes-error"`,
-		`<p class="field-error" id="f-minutes-error" dir="auto">&#34;soon&#34; is not a number of minutes from 1 to 1440</p>`,
+		`<p class="field-error" id="f-minutes-error"><bdi>&#34;soon&#34; is not a number of minutes from 1 to 1440</bdi></p>`,
 		`<a href="#f-minutes">`); len(m) > 0 {
 		t.Errorf("the page lacks %q", m)
 	}
