@@ -28,18 +28,21 @@ func Negotiate(r *http.Request) Lang {
 	return English
 }
 
-// RememberLang sets the lang cookie when the request chose a language with
-// ?lang=, so that the choice holds on the next pages and visits. It is a
-// preference, not a credential: readable by no script all the same.
-func RememberLang(w http.ResponseWriter, r *http.Request) {
-	l, ok := parseLang(r.URL.Query().Get("lang"))
-	if !ok {
-		return
-	}
-	http.SetCookie(w, &http.Cookie{
-		Name: LangCookie, Value: string(l), Path: "/",
-		MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: r.TLS != nil,
+// RememberLang is the wrapper of a console's routes that sets the lang
+// cookie when a request chose a language with ?lang=, so that the choice
+// holds on the next pages and visits. It is a preference, not a
+// credential, but no script needs to read it. The block page leaves it
+// out: it sets no cookie on a name that is not the console's.
+func RememberLang(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l, ok := parseLang(r.URL.Query().Get("lang")); ok {
+			http.SetCookie(w, &http.Cookie{
+				Name: LangCookie, Value: string(l), Path: "/",
+				MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+				Secure: r.TLS != nil,
+			})
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -66,7 +66,9 @@ func CheckPassword(hash, password string) (bool, error) {
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
 		return false, fmt.Errorf("the password hash has version %q, want v=%d", parts[2], argon2.Version)
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || t == 0 || p == 0 || m > 1<<20 {
+	// Bounds on the cost: a damaged hash must not make a login allocate
+	// gigabytes on a router.
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || t == 0 || t > 16 || p == 0 || p > 8 || m < 8 || m > 256*1024 {
 		return false, fmt.Errorf("the password hash has parameters %q", parts[3])
 	}
 	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])

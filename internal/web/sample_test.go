@@ -66,6 +66,7 @@ func newSample(t testing.TB) *sample {
 	s.router = web.NewRouter()
 	rd, err := web.NewRenderer(web.RendererConfig{
 		Catalogs: cats, Assets: assets, Pages: pages, URL: s.router.URL,
+		Home:   "home",
 		Nav:    []web.NavItem{{Route: "home", Label: "nav.home"}, {Route: "devices", Label: "nav.devices"}, {Route: "profiles", Label: "nav.profiles"}},
 		Logout: "logout",
 	})
@@ -73,7 +74,7 @@ func newSample(t testing.TB) *sample {
 		t.Fatal(err)
 	}
 
-	pub := s.router.Public(web.CSRF)
+	pub := s.router.Public(web.RememberLang, web.CSRF)
 	pub.Handle("assets", "GET "+web.AssetPrefix, assets)
 	pub.HandleFunc("login", "GET /login", func(w http.ResponseWriter, r *http.Request) {
 		rd.Render(w, r, web.View{Page: "login"})
@@ -103,7 +104,7 @@ func newSample(t testing.TB) *sample {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	})
 
-	priv := s.router.Private(s.sessions.Require, web.CSRF)
+	priv := s.router.Private(s.sessions.Require, web.RememberLang, web.CSRF)
 	home := func(w http.ResponseWriter, r *http.Request, status int, errs web.FieldErrors) {
 		data := sampleHome(s.clock)
 		if m := r.PostFormValue("minutes"); m != "" {

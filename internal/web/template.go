@@ -28,6 +28,7 @@ type RendererConfig struct {
 	Assets   *Assets                                    // never nil
 	Pages    fs.FS                                      // the console's *.html: each page defines "title" and "content"; files named _*.html are partials every page sees
 	URL      func(name string, params ...string) string // route names to paths: Router.URL
+	Home     string                                     // route name the brand links to ("home"); "" for no link (the block page)
 	Nav      []NavItem                                  // the menu a signed-in visitor sees
 	Logout   string                                     // route name of the POST that ends a session; "" for none
 	Log      *slog.Logger                               // where a failed render is told; nil for slog.Default()
@@ -38,41 +39,56 @@ type RendererConfig struct {
 // concurrent use.
 type Renderer struct {
 	cfg   RendererConfig
-	pages map[string]*template.Template // page name ("home") → layout + partials + page; never executed, only cloned
+	pages map[Lang]map[string]*template.Template // language → page name ("home") → layout + partials + page
 }
 
-// NewRenderer parses every page of cfg.Pages with the layout. A template
-// that does not parse is an error here, not at the first visit.
+// NewRenderer parses every page of cfg.Pages with the layout, once per
+// language, each set with its language's func map: html/template escapes
+// a template on its first execution, and doing that per request (a clone
+// to bind the request's language) cost 4 ms a page. A template that does
+// not parse is an error here, not at the first visit.
 func NewRenderer(cfg RendererConfig) (*Renderer, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	rd := &Renderer{cfg: cfg, pages: map[string]*template.Template{}}
-	base, err := template.New("").Funcs(rd.funcs(nil, nil, nil)).ParseFS(baseTemplates, "templates/*.html")
+	rd := &Renderer{cfg: cfg, pages: map[Lang]map[string]*template.Template{}}
+	for _, l := range Langs {
+		pages, err := rd.parse(cfg.Catalogs.For(l))
+		if err != nil {
+			return nil, err
+		}
+		rd.pages[l] = pages
+	}
+	return rd, nil
+}
+
+func (rd *Renderer) parse(loc *Localizer) (map[string]*template.Template, error) {
+	base, err := template.New("").Funcs(rd.funcs(loc)).ParseFS(baseTemplates, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parsing the layout: %w", err)
 	}
-	partials, _ := fs.Glob(cfg.Pages, "_*.html")
+	partials, _ := fs.Glob(rd.cfg.Pages, "_*.html")
 	if len(partials) > 0 {
-		if base, err = base.ParseFS(cfg.Pages, partials...); err != nil {
+		if base, err = base.ParseFS(rd.cfg.Pages, partials...); err != nil {
 			return nil, fmt.Errorf("parsing partials: %w", err)
 		}
 	}
-	files, err := fs.Glob(cfg.Pages, "*.html")
+	files, err := fs.Glob(rd.cfg.Pages, "*.html")
 	if err != nil {
 		return nil, err
 	}
+	pages := map[string]*template.Template{}
 	for _, f := range files {
 		if strings.HasPrefix(f, "_") {
 			continue
 		}
-		t, err := template.Must(base.Clone()).ParseFS(cfg.Pages, f)
+		t, err := template.Must(base.Clone()).ParseFS(rd.cfg.Pages, f)
 		if err != nil {
 			return nil, fmt.Errorf("parsing page %s: %w", f, err)
 		}
-		rd.pages[strings.TrimSuffix(path.Base(f), ".html")] = t
+		pages[strings.TrimSuffix(path.Base(f), ".html")] = t
 	}
-	return rd, nil
+	return pages, nil
 }
 
 // View is what a handler asks the Renderer to show.
@@ -84,13 +100,33 @@ type View struct {
 	Nav    string      // route name of the menu entry to mark current
 }
 
-// page is the dot of the layout and of every page template.
+// page is the dot of the layout and of every page template ($ inside a
+// range).
 type page struct {
 	Data   any
 	Errors FieldErrors
+	CSRF   string // the session's token; "" without a session
 	Nav    []navLink
 	Logout string
+	Home   string
 	Langs  []langLink
+	loc    *Localizer
+}
+
+// Field builds what the layout's "field" template draws, with the field's
+// error from the page's Errors:
+// {{ template "field" ($.Field "password" "login.password" "password" "" "required" "autocomplete=current-password") }}.
+func (p page) Field(name, labelKey, typ string, value any, opts ...string) Field {
+	f := Field{ID: FieldID(name), Name: name, Label: p.loc.T(labelKey), Type: typ, Value: value, Error: p.Errors.For(name)}
+	for _, o := range opts {
+		switch k, v, _ := strings.Cut(o, "="); k {
+		case "required":
+			f.Required = true
+		case "autocomplete":
+			f.Autocomplete = v
+		}
+	}
+	return f
 }
 
 type navLink struct {
@@ -105,27 +141,27 @@ type langLink struct {
 	Current bool
 }
 
-// Render writes v's page in r's language (Negotiate). The menu and the
+// Render writes v's page in r's language (Negotiate); it sets no cookie
+// (RememberLang does, for the consoles). The menu and the
 // CSRF token are shown only to a request that carries a session
 // (SessionFrom). The page is rendered into a buffer first, so a template
 // error is a clean 500, never half a page.
 func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, v View) {
 	lang := Negotiate(r)
-	RememberLang(w, r)
 	loc := rd.cfg.Catalogs.For(lang)
 	sess := SessionFrom(r.Context())
-	p := page{Data: v.Data, Errors: v.Errors, Langs: langLinks(r, lang)}
+	p := page{Data: v.Data, Errors: v.Errors, Home: rd.cfg.Home, Langs: langLinks(r, lang), loc: loc}
 	if sess != nil {
+		p.CSRF = sess.CSRF
 		p.Logout = rd.cfg.Logout
 		for _, n := range rd.cfg.Nav {
 			p.Nav = append(p.Nav, navLink{n, n.Route == v.Nav})
 		}
 	}
-	t, ok := rd.pages[v.Page]
+	t, ok := rd.pages[loc.Lang()][v.Page]
 	var buf bytes.Buffer
 	err := fmt.Errorf("no page %q", v.Page)
 	if ok {
-		t = template.Must(t.Clone()).Funcs(rd.funcs(loc, sess, v.Errors))
 		err = t.ExecuteTemplate(&buf, "layout", p)
 	}
 	if err != nil {
@@ -160,12 +196,10 @@ func langLinks(r *http.Request, cur Lang) []langLink {
 	return out
 }
 
-// funcs is the template func map. At parse time loc, sess and errs are
-// nil: the functions only need to exist; each render binds them again.
-func (rd *Renderer) funcs(loc *Localizer, sess *Session, errs FieldErrors) template.FuncMap {
-	if loc == nil {
-		loc = &Localizer{lang: English}
-	}
+// funcs is the template func map of loc's language. What depends on the
+// request (the CSRF token, the errors) is on the page instead: $.CSRF,
+// $.Field.
+func (rd *Renderer) funcs(loc *Localizer) template.FuncMap {
 	return template.FuncMap{
 		"t":         loc.T,
 		"plural":    loc.Plural,
@@ -174,30 +208,12 @@ func (rd *Renderer) funcs(loc *Localizer, sess *Session, errs FieldErrors) templ
 		"weekday":   loc.Weekday,
 		"number":    loc.Number,
 		"duration":  loc.Duration,
-		"lang":      func() Lang { return loc.lang },
-		"dir":       func() string { return loc.lang.Dir() },
+		"lang":      loc.Lang,
+		"dir":       loc.lang.Dir,
 		"route":     func(name string, params ...string) string { return rd.cfg.URL(name, params...) },
 		"asset":     func(name string) string { return rd.cfg.Assets.URL(name) },
 		"csrfField": func() string { return CSRFField },
-		"csrf": func() string {
-			if sess == nil {
-				return ""
-			}
-			return sess.CSRF
-		},
-		"fieldID": FieldID,
-		"field": func(name, labelKey, typ string, value any, opts ...string) Field {
-			f := Field{ID: FieldID(name), Name: name, Label: loc.T(labelKey), Type: typ, Value: value, Error: errs.For(name)}
-			for _, o := range opts {
-				switch k, v, _ := strings.Cut(o, "="); k {
-				case "required":
-					f.Required = true
-				case "autocomplete":
-					f.Autocomplete = v
-				}
-			}
-			return f
-		},
+		"fieldID":   FieldID,
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/amane-dns/amane/internal/fielderr"
@@ -467,5 +468,43 @@ func TestFieldsSortsErrorsUnderTheirKeys(t *testing.T) {
 	}
 	if web.FieldID("profile.schedule[0].from") != "f-profile-schedule-0-from" {
 		t.Errorf("FieldID = %q", web.FieldID("profile.schedule[0].from"))
+	}
+}
+
+func TestAPageWithoutConsoleSetsNoCookie(t *testing.T) {
+	cats, _ := web.NewCatalogs()
+	assets, _ := web.NewAssets()
+	rd, err := web.NewRenderer(web.RendererConfig{
+		Catalogs: cats, Assets: assets,
+		Pages: fstest.MapFS{"block.html": {Data: []byte(`{{ define "title" }}{{ t "state.blocked" }}{{ end }}{{ define "content" }}<h1>{{ t "state.blocked" }}</h1>{{ end }}`)}},
+		URL:   func(name string, _ ...string) string { panic("no routes on the block page: " + name) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	rd.Render(w, httptest.NewRequest("GET", "http://blocked.example/?lang=ar", nil), web.View{Page: "block", Status: http.StatusForbidden})
+	if w.Code != http.StatusForbidden || len(w.Result().Cookies()) != 0 {
+		t.Fatalf("%d, cookies %v: want 403 and none", w.Code, w.Result().Cookies())
+	}
+	if m := hasAll(w.Body.String(), `<html lang="ar" dir="rtl">`, `<span class="brand">أمان</span>`, `<h1>محظور</h1>`); len(m) > 0 {
+		t.Errorf("the page lacks %q:\n%s", m, w.Body)
+	}
+}
+
+// BenchmarkRenderHome measures the server time of the sample's home page,
+// the shape of the parents' console's (issue 11: at most 5 ms a page).
+func BenchmarkRenderHome(b *testing.B) {
+	s := newSample(b)
+	cookie, _ := s.login(b)
+	r := httptest.NewRequest("GET", "http://"+sampleHost+"/?lang=ar", nil)
+	r.AddCookie(cookie)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		s.handler.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
 	}
 }
