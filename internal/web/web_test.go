@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -506,5 +507,35 @@ func BenchmarkRenderHome(b *testing.B) {
 		if w.Code != 200 {
 			b.Fatal(w.Code)
 		}
+	}
+}
+
+// recorder is a testing.TB that keeps the failures it is told.
+type recorder struct {
+	testing.TB
+	failures []string
+}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.failures = append(r.failures, fmt.Sprintf(format, args...))
+}
+func (r *recorder) Error(args ...any) { r.failures = append(r.failures, fmt.Sprint(args...)) }
+func (r *recorder) Helper()           {}
+
+func TestTheRouteWalkCatchesAnUnguardedRoute(t *testing.T) {
+	rt := web.NewRouter()
+	forgot := func(next http.Handler) http.Handler { return next } // "authorization" that checks nothing
+	g := rt.Private(forgot)
+	g.HandleFunc("devices", "GET /devices", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("all the devices")) })
+	g.HandleFunc("api_pause", "POST /api/v1/pause", func(w http.ResponseWriter, r *http.Request) {})
+	rec := &recorder{TB: t}
+	webtest.RequireSessionEverywhere(rec, rt, rt.Routes(), sampleHost, "amane_session")
+	if len(rec.failures) != 4 { // two routes, each without a cookie and with a forged one
+		t.Errorf("the walk told %d failures, want 4: %q", len(rec.failures), rec.failures)
+	}
+	rec = &recorder{TB: t}
+	webtest.RequireSessionEverywhere(rec, web.NewRouter(), nil, sampleHost, "amane_session")
+	if len(rec.failures) != 1 {
+		t.Errorf("a console with no private route passed the walk")
 	}
 }
