@@ -5,6 +5,7 @@
 package fielderr
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -55,4 +56,17 @@ func Within(prefix string, err error) []error {
 		}
 	}
 	return errs
+}
+
+// Message returns the problem without the key, for a page that shows it
+// next to the field the key names.
+func (e *Error) Message() string { return e.Err.Error() }
+
+// MarshalJSON writes the error as a JSON API returns it:
+// {"field": "profile.schedule[0].from", "error": "..."}.
+func (e *Error) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Field string `json:"field"`
+		Error string `json:"error"`
+	}{e.Key, e.Message()})
 }
