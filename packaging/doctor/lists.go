@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/blocklist/catalog"
 	"github.com/amane-dns/amane/configs"
 )
 
@@ -41,10 +42,18 @@ const (
 // names loaded, for the memory estimate.
 func (d *Doctor) checkLists(cfg *configs.File) ([]Result, int) {
 	res := Result{Check: "lists", Status: Warn}
+	pc := cfg.Policy()
+	var filled blocklist.Categories
+	for _, l := range cfg.Lists {
+		if c, err := blocklist.ParseCategory(l.Category); err == nil {
+			filled = filled.Add(c)
+		}
+	}
+	sel := catalog.Select(cfg.Catalog, pc.Blocked(), filled)
 	switch {
-	case len(cfg.Lists) == 0 && len(cfg.Feeds) == 0:
-		res.Msg = "no [[list]] and no [[feed]]: nothing is blocked by name"
-		res.Fix = "add lists for the categories in [filter] block (packaging/README.md, Lists)"
+	case len(cfg.Lists) == 0 && len(cfg.Feeds) == 0 && !cfg.Helpline.Enabled() && len(sel.Fetch) == 0:
+		res.Msg = "no [[list]], no feed and nothing from the built-in catalog: nothing is blocked by name"
+		res.Fix = "block categories in a profile or [filter] (amane catalog shows their lists), or add [[list]]s"
 		return []Result{res}, 0
 	case cfg.StateDir == "":
 		return nil, 0 // the state check has said it
