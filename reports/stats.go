@@ -30,7 +30,7 @@ type StatRow struct {
 const NoAgeBand = "none"
 
 // Stats computes the statistics over every stored report.
-func (s *Store) Stats() (Stats, error) {
+func (s *BoltStore) Stats() (Stats, error) {
 	type acc struct {
 		StatRow
 		domains map[string]bool

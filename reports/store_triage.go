@@ -58,7 +58,7 @@ func getTriage(tx *bolt.Tx, name string) (Triage, error) {
 }
 
 // setTriage applies change to name's triage, if name was reported.
-func (s *Store) setTriage(name string, change func(*Triage) error) (Triage, error) {
+func (s *BoltStore) setTriage(name string, change func(*Triage) error) (Triage, error) {
 	var t Triage
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if k, _ := tx.Bucket(bucketReports).Cursor().Seek(append([]byte(name), 0)); k == nil || string(domainOf(k)) != name {
@@ -81,7 +81,7 @@ func (s *Store) setTriage(name string, change func(*Triage) error) (Triage, erro
 }
 
 // Confirm marks name as abuse of category: it goes into the next feed.
-func (s *Store) Confirm(name, category string, now time.Time) (Triage, error) {
+func (s *BoltStore) Confirm(name, category string, now time.Time) (Triage, error) {
 	if c, err := blocklist.ParseCategory(category); err != nil || c.String() != category {
 		return Triage{}, fmt.Errorf("category %q is not a category id", category)
 	}
@@ -93,7 +93,7 @@ func (s *Store) Confirm(name, category string, now time.Time) (Triage, error) {
 
 // Reject marks name as not abuse, with the operator's reason. A confirmed
 // domain must be retracted first, so that leaving the feed is explicit.
-func (s *Store) Reject(name, reason string, now time.Time) (Triage, error) {
+func (s *BoltStore) Reject(name, reason string, now time.Time) (Triage, error) {
 	if err := CheckNote(reason); err != nil {
 		return Triage{}, fmt.Errorf("reason: %w", err)
 	}
@@ -107,7 +107,7 @@ func (s *Store) Reject(name, reason string, now time.Time) (Triage, error) {
 }
 
 // Retract takes a confirmed domain out of the feed from its next version.
-func (s *Store) Retract(name string, now time.Time) (Triage, error) {
+func (s *BoltStore) Retract(name string, now time.Time) (Triage, error) {
 	return s.setTriage(name, func(t *Triage) error {
 		if t.Status != StatusConfirmed {
 			return errors.New("only a confirmed domain can be retracted")
@@ -119,7 +119,7 @@ func (s *Store) Retract(name string, now time.Time) (Triage, error) {
 
 // Confirmed returns the confirmed domains by category, each list sorted:
 // what the next feed version carries.
-func (s *Store) Confirmed() (map[string][]string, error) {
+func (s *BoltStore) Confirmed() (map[string][]string, error) {
 	out := map[string][]string{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTriage).ForEach(func(k, v []byte) error {

@@ -30,7 +30,7 @@ type triageRequest struct {
 }
 
 // adminHandler serves the operators' API over store.
-func adminHandler(store *reports.Store, now func() time.Time) http.Handler {
+func adminHandler(store reports.Store, now func() time.Time) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /domains", func(w http.ResponseWriter, r *http.Request) {
 		var f reports.Filter
