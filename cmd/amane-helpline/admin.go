@@ -102,8 +102,16 @@ type adminClient struct {
 }
 
 // openAdmin reaches the running server's control socket, or, when none
-// answers, opens the database itself.
+// answers, opens the database itself. A PostgreSQL store is always
+// opened directly: every server and command shares it.
 func openAdmin(c *config, now func() time.Time) (*adminClient, error) {
+	if c.Store.Enabled() {
+		store, err := openStore(context.Background(), c, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &adminClient{http: &http.Client{Transport: inProcess{adminHandler(store, now)}}, close: store.Close}, nil
+	}
 	sock := filepath.Join(c.StateDir, controlSocket)
 	if conn, err := net.DialTimeout("unix", sock, time.Second); err == nil {
 		conn.Close()
