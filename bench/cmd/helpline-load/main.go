@@ -165,7 +165,7 @@ func errKind(err error) string {
 	switch {
 	case strings.Contains(s, "connection refused"):
 		return "connection refused"
-	case strings.Contains(s, "connection reset"), strings.Contains(s, "EOF"):
+	case strings.Contains(s, "connection reset"), strings.Contains(s, "EOF"), strings.Contains(s, "server closed idle connection"):
 		return "connection lost"
 	case strings.Contains(s, "Timeout"), strings.Contains(s, "deadline"):
 		return "timeout"
