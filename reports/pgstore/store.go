@@ -96,61 +96,96 @@ func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return err
 }
 
-// Receive implements reports.Store. The INSERT ... ON CONFLICT DO NOTHING
-// on the batch id is what makes a retry, or the same batch at two servers
-// at once, store nothing twice: the second insert waits on the first's
-// row, and stores nothing once the first commits.
+// Receive implements reports.Store, in one statement (one round trip, one
+// commit): the batch, its reports and its additions to daily_stats. The
+// INSERT ... ON CONFLICT DO NOTHING on the batch id is what makes a retry,
+// or the same batch at two servers at once, store nothing twice: the
+// second insert waits on the first's row and, once the first commits,
+// inserts nothing, and then neither do the reports and stats inserts,
+// which run only if it did.
 func (s *Store) Receive(b reports.Batch, body []byte, sig string, now time.Time) (reports.Ack, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	var ack reports.Ack
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO batches (id, key, received, reports, body, signature)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
-			b.ID, b.Key, now.UTC(), len(b.Reports), body, sig)
-		if err != nil {
-			return err
+	var r reportColumns
+	for _, rep := range b.Reports {
+		r.add(rep)
+	}
+	st := statRows(b)
+	var inserted int
+	var err error
+	for range 5 { // a deadlock between two batches' stats rows is retried
+		err = s.pool.QueryRow(ctx, receiveSQL, b.ID, b.Key, now.UTC(), len(b.Reports), body, sig,
+			r.domain, r.kind, r.category, r.day, r.count, r.note, r.band,
+			st.day, st.domain, st.category, st.band, statShard(b.ID), st.reports, st.manual, st.count).Scan(&inserted)
+		if !retryable(err) {
+			break
 		}
-		if tag.RowsAffected() == 0 {
-			var key string
-			var n int
-			if err := tx.QueryRow(ctx, `SELECT key, reports FROM batches WHERE id = $1`, b.ID).Scan(&key, &n); err != nil {
-				return err
-			}
-			if key != b.Key {
-				return reports.ErrIDConflict
-			}
-			ack = reports.Ack{ID: b.ID, Accepted: n, Duplicate: true}
-			return nil
-		}
-		rows := make([][]any, len(b.Reports))
-		for i, r := range b.Reports {
-			rows[i] = []any{b.ID, i, r.Domain, string(r.Kind), r.Category, r.Day, int64(r.Count), r.Note, r.AgeBand, b.Key}
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"reports"},
-			[]string{"batch", "idx", "domain", "kind", "category", "day", "count", "note", "age_band", "key"},
-			pgx.CopyFromRows(rows)); err != nil {
-			return err
-		}
-		if err := addStats(ctx, tx, b); err != nil {
-			return err
-		}
-		ack = reports.Ack{ID: b.ID, Accepted: len(b.Reports)}
-		return nil
-	})
+	}
 	if err != nil {
 		return reports.Ack{}, fmt.Errorf("storing batch %s: %w", b.ID, err)
 	}
-	return ack, nil
+	if inserted == 1 {
+		return reports.Ack{ID: b.ID, Accepted: len(b.Reports)}, nil
+	}
+	var key string
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT key, reports FROM batches WHERE id = $1`, b.ID).Scan(&key, &n); err != nil {
+		return reports.Ack{}, fmt.Errorf("storing batch %s: %w", b.ID, err)
+	}
+	if key != b.Key {
+		return reports.Ack{}, fmt.Errorf("storing batch %s: %w", b.ID, reports.ErrIDConflict)
+	}
+	return reports.Ack{ID: b.ID, Accepted: n, Duplicate: true}, nil
+}
+
+const receiveSQL = `WITH ins AS (
+	INSERT INTO batches (id, key, received, reports, body, signature)
+	VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING id
+), r AS (
+	INSERT INTO reports (batch, idx, domain, kind, category, day, count, note, age_band, key)
+	SELECT $1, o - 1, d, k, c, dy, n, nt, ab, $2
+	FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::text[])
+		WITH ORDINALITY AS u(d, k, c, dy, n, nt, ab, o)
+	WHERE EXISTS (SELECT 1 FROM ins)
+), s AS (
+	INSERT INTO daily_stats (day, domain, category, age_band, shard, reports, manual, count)
+	SELECT d, dom, c, a, $18, r, m, n
+	FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $19::bigint[], $20::bigint[], $21::bigint[])
+		WITH ORDINALITY AS u(d, dom, c, a, r, m, n, o)
+	WHERE EXISTS (SELECT 1 FROM ins)
+	ORDER BY o
+	ON CONFLICT (day, domain, category, age_band, shard) DO UPDATE SET
+		reports = daily_stats.reports + excluded.reports,
+		manual = daily_stats.manual + excluded.manual,
+		count = daily_stats.count + excluded.count
+)
+SELECT count(*) FROM ins`
+
+// reportColumns are a batch's reports as one array per column.
+type reportColumns struct {
+	domain, kind, category, day, note, band []string
+	count                                   []int64
+}
+
+func (c *reportColumns) add(r reports.Report) {
+	c.domain, c.kind, c.category = append(c.domain, r.Domain), append(c.kind, string(r.Kind)), append(c.category, r.Category)
+	c.day, c.note, c.band = append(c.day, r.Day), append(c.note, r.Note), append(c.band, r.AgeBand)
+	c.count = append(c.count, int64(r.Count))
 }
 
 // statKey is one row of daily_stats.
 type statKey struct{ day, domain, category, band string }
 
-// addStats adds b's reports to daily_stats, in the rows of one shard (the
-// batch id's), in key order: two transactions that touch the same rows
-// lock them in the same order, so they queue and never deadlock.
-func addStats(ctx context.Context, tx pgx.Tx, b reports.Batch) error {
+// statColumns are a batch's additions to daily_stats, one array a column.
+type statColumns struct {
+	day, domain, category, band []string
+	reports, manual, count      []int64
+}
+
+// statRows sums b's reports by daily_stats row, in key order: two
+// statements that touch the same rows lock them in the same order, so
+// they queue rather than deadlock.
+func statRows(b reports.Batch) statColumns {
 	type sums struct{ reports, manual, count int64 }
 	acc := map[statKey]*sums{}
 	for _, r := range b.Reports {
@@ -174,27 +209,20 @@ func addStats(ctx context.Context, tx pgx.Tx, b reports.Batch) error {
 		return cmpAll(strings.Compare(a.day, b.day), strings.Compare(a.domain, b.domain),
 			strings.Compare(a.category, b.category), strings.Compare(a.band, b.band))
 	})
-	var days, domains, cats, bands []string
-	var nr, nm, nc []int64
+	var c statColumns
 	for _, k := range keys {
 		a := acc[k]
-		days, domains, cats, bands = append(days, k.day), append(domains, k.domain), append(cats, k.category), append(bands, k.band)
-		nr, nm, nc = append(nr, a.reports), append(nm, a.manual), append(nc, a.count)
+		c.day, c.domain, c.category, c.band = append(c.day, k.day), append(c.domain, k.domain), append(c.category, k.category), append(c.band, k.band)
+		c.reports, c.manual, c.count = append(c.reports, a.reports), append(c.manual, a.manual), append(c.count, a.count)
 	}
+	return c
+}
+
+// statShard is the daily_stats shard of a batch: its id's hash.
+func statShard(id string) int16 {
 	h := fnv.New32a()
-	h.Write([]byte(b.ID))
-	shard := int16(h.Sum32() % statShards)
-	_, err := tx.Exec(ctx, `INSERT INTO daily_stats (day, domain, category, age_band, shard, reports, manual, count)
-		SELECT d, dom, c, a, $5, r, m, n
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $6::bigint[], $7::bigint[], $8::bigint[])
-			WITH ORDINALITY AS u(d, dom, c, a, r, m, n, o)
-		ORDER BY o
-		ON CONFLICT (day, domain, category, age_band, shard) DO UPDATE SET
-			reports = daily_stats.reports + excluded.reports,
-			manual = daily_stats.manual + excluded.manual,
-			count = daily_stats.count + excluded.count`,
-		days, domains, cats, bands, shard, nr, nm, nc)
-	return err
+	h.Write([]byte(id))
+	return int16(h.Sum32() % statShards)
 }
 
 func cmpAll(cs ...int) int {
