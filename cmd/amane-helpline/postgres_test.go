@@ -103,3 +103,17 @@ func TestTwoServersOnOnePostgres(t *testing.T) {
 		t.Fatalf("Batches = %d, %v; want the batch stored once", n, err)
 	}
 }
+
+func TestStoreConfigRefusesAPasswordInTheFile(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"helpline.toml": `[store]
+postgres = "postgres://helpline:hunter2@db.example/helpline"
+[intake]
+insecure_http = true
+`})
+	path := filepath.Join(dir, "helpline.toml")
+	_, err := loadConfig(path)
+	if err == nil || !strings.Contains(err.Error(), path+":2: store.postgres: carries a password") {
+		t.Fatalf("loadConfig = %v; want the password refused at line 2", err)
+	}
+}
