@@ -17,10 +17,13 @@
 //   - Sender posts sealed batches until the helpline acknowledges them,
 //     with backoff and jitter, resending the same bytes.
 //
-// On the helpline: Store (bbolt: batches kept once by id, as evidence;
-// reports indexed by domain; the operators' triage), Intake (the
-// http.Handler that checks size, schema, signature and rate limits before
-// storing), the exports (CSV, XARF v4) and the statistics.
+// On the helpline: Store, the report database's interface (batches kept
+// once by id, as evidence; reports by domain; the operators' triage; the
+// statistics; the per-key rate limit), with BoltStore, its embedded
+// implementation (reports/pgstore is the PostgreSQL one, and
+// reports/storetest the suite both pass); Intake (the http.Handler that
+// checks size, schema, signature and rate limits before storing); the
+// exports (CSV, XARF v4) and the statistics.
 //
 // Nothing in this package may carry a device, an address, a MAC, a
 // hostname or a profile name: reports are anonymous by construction, and

@@ -67,9 +67,9 @@ func (c IntakeConfig) Validate() error {
 // and stores it once. A refusal stores nothing. The source address is used
 // for rate limiting, in memory, and never stored or logged.
 type Intake struct {
-	store *Store
-	keys  *rateLimiter
-	addrs *rateLimiter
+	store Store
+	keys  KeyLimiter   // shared by every server on the store
+	addrs *rateLimiter // per server, in memory: an address is never stored
 	log   *slog.Logger
 	now   func() time.Time
 }
@@ -77,10 +77,10 @@ type Intake struct {
 var _ http.Handler = (*Intake)(nil)
 
 // NewIntake returns the intake over store; c must be valid.
-func NewIntake(store *Store, c IntakeConfig, log *slog.Logger, now func() time.Time) *Intake {
+func NewIntake(store Store, c IntakeConfig, log *slog.Logger, now func() time.Time) *Intake {
 	return &Intake{
 		store: store, log: log, now: now,
-		keys:  newRateLimiter(c.KeyRate, c.KeyBurst, c.Tracked),
+		keys:  store.KeyLimiter(c.KeyRate, c.KeyBurst, c.Tracked),
 		addrs: newRateLimiter(c.AddrRate, c.AddrBurst, c.Tracked),
 	}
 }
@@ -123,7 +123,12 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		intakeRefuse(w, http.StatusBadRequest, firstProblems(err, 5))
 		return
 	}
-	if ok, wait := in.keys.take(b.Key, now); !ok {
+	switch ok, wait, err := in.keys.Take(b.Key, now); {
+	case err != nil:
+		in.log.Error("rate-limiting a batch", "id", b.ID, "err", err)
+		intakeRefuse(w, http.StatusServiceUnavailable, "the helpline cannot store reports now; retry later")
+		return
+	case !ok:
 		intakeTooMany(w, wait, "too many batches from this key")
 		return
 	}

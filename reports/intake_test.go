@@ -14,7 +14,7 @@ import (
 
 // hlIntake returns an intake over a fresh store, with small limits and a
 // clock that stands still, so that no bucket refills during a test.
-func hlIntake(t *testing.T) (*Intake, *Store) {
+func hlIntake(t *testing.T) (*Intake, *BoltStore) {
 	t.Helper()
 	s := hlStore(t)
 	c := DefaultIntakeConfig()

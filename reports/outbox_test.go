@@ -210,7 +210,7 @@ func TestSenderDeliversOnceThroughFailures(t *testing.T) {
 	tries, waited := 0, time.Duration(0)
 	for waited < 24*time.Hour {
 		tries++
-		w := s.backoff(tries)
+		w := s.Backoff(tries)
 		if d := min(s.MinBackoff<<(min(tries, 20)-1), s.MaxBackoff); w < d/2 || w > d {
 			t.Fatalf("wait %s after %d failures, want between %s and %s", w, tries, d/2, d)
 		}

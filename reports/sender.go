@@ -118,7 +118,7 @@ func (s *Sender) Run(ctx context.Context) {
 		if err := s.Outbox.failed(b, now, err); err != nil {
 			s.Log.Error("report outbox unwritable", "err", err)
 		}
-		wait = max(wait, s.backoff(fails))
+		wait = max(wait, s.Backoff(fails))
 		s.Log.Warn("the helpline did not take the reports; trying again", "batch", b.ID, "err", err, "in", wait.Round(time.Second))
 		if !sleep(ctx, wait, nil) {
 			return
@@ -126,10 +126,11 @@ func (s *Sender) Run(ctx context.Context) {
 	}
 }
 
-// backoff returns the wait after the n-th failure in a row: doubling from
-// MinBackoff up to MaxBackoff, then a random point in its upper half, so
-// that appliances that lost the helpline together do not return together.
-func (s *Sender) backoff(n int) time.Duration {
+// Backoff returns the wait after the n-th failure in a row (n ≥ 1):
+// doubling from MinBackoff up to MaxBackoff, then a random point in its
+// upper half, so that appliances that lost the helpline together do not
+// return together. Run sets the defaults; a caller of Post sets both.
+func (s *Sender) Backoff(n int) time.Duration {
 	d := s.MaxBackoff
 	if n < 20 {
 		d = min(s.MinBackoff<<(n-1), s.MaxBackoff)
@@ -150,32 +151,49 @@ func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
 	return true
 }
 
-// send posts b once. wait is the Retry-After the helpline asked for.
+// send posts b once.
 func (s *Sender) send(ctx context.Context, b sealed) (ack Ack, wait time.Duration, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(s.URL, "/")+"/"+ReportsPath, bytes.NewReader(b.Body))
+	return s.Post(ctx, b.ID, b.Body, b.Sig)
+}
+
+// IsFinal says whether an error of Post is a refusal that no retry can
+// change (400, 401, 409, 413, 415): the batch is set aside, not resent.
+func IsFinal(err error) bool {
+	var final finalError
+	return errors.As(err, &final)
+}
+
+// Post posts one signed batch once, as Run does on each try: its exact
+// body and signature header, to URL + ReportsPath, with Client (which
+// must be set). The error is nil for an acknowledgement of batch id;
+// otherwise wait is the Retry-After the helpline asked for (zero if
+// none), and IsFinal(err) says whether to give up. Tools that simulate
+// appliances (bench/cmd/helpline-load) call it to follow the same rules.
+func (s *Sender) Post(ctx context.Context, id string, body []byte, sig string) (ack Ack, wait time.Duration, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(s.URL, "/")+"/"+ReportsPath, bytes.NewReader(body))
 	if err != nil {
 		return ack, 0, finalError{err}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(SignatureHeader, b.Sig)
+	req.Header.Set(SignatureHeader, sig)
 	resp, err := s.Client.Do(req)
 	if err != nil {
 		return ack, 0, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
 		return ack, 0, err
 	}
 	if resp.StatusCode == http.StatusOK {
-		if err := json.Unmarshal(body, &ack); err != nil || ack.ID != b.ID {
-			return ack, 0, fmt.Errorf("the helpline answered 200 but not with this batch's acknowledgement: %.200q", body)
+		if err := json.Unmarshal(answer, &ack); err != nil || ack.ID != id {
+			return ack, 0, fmt.Errorf("the helpline answered 200 but not with this batch's acknowledgement: %.200q", answer)
 		}
 		return ack, 0, nil
 	}
 	why := fmt.Errorf("the helpline answered %s", resp.Status)
 	var ref Refusal
-	if json.Unmarshal(body, &ref) == nil && ref.Error != "" {
+	if json.Unmarshal(answer, &ref) == nil && ref.Error != "" {
 		why = fmt.Errorf("the helpline answered %s: %s", resp.Status, ref.Error)
 	}
 	switch resp.StatusCode {

@@ -30,7 +30,7 @@ type StatRow struct {
 const NoAgeBand = "none"
 
 // Stats computes the statistics over every stored report.
-func (s *Store) Stats() (Stats, error) {
+func (s *BoltStore) Stats() (Stats, error) {
 	type acc struct {
 		StatRow
 		domains map[string]bool
@@ -62,24 +62,33 @@ func (s *Store) Stats() (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	rows := func(m map[string]*acc, order func(string) int) []StatRow {
+	rows := func(m map[string]*acc) []StatRow {
 		out := make([]StatRow, 0, len(m))
 		for _, a := range m {
 			out = append(out, a.StatRow)
 		}
-		slices.SortFunc(out, func(a, b StatRow) int {
+		return out
+	}
+	return NewStats(rows(tables[0]), rows(tables[1]), rows(tables[2])), nil
+}
+
+// NewStats returns the tables in their order: categories in the
+// taxonomy's, age bands in AgeBands' then NoAgeBand, months oldest first.
+func NewStats(byCategory, byAgeBand, byMonth []StatRow) Stats {
+	sorted := func(rows []StatRow, order func(string) int) []StatRow {
+		slices.SortFunc(rows, func(a, b StatRow) int {
 			if d := order(a.Key) - order(b.Key); d != 0 {
 				return d
 			}
 			return strings.Compare(a.Key, b.Key)
 		})
-		return out
+		return rows
 	}
 	return Stats{
-		ByCategory: rows(tables[0], func(k string) int { c, _ := blocklist.ParseCategory(k); return int(c) }),
-		ByAgeBand:  rows(tables[1], ageBandOrder),
-		ByMonth:    rows(tables[2], func(string) int { return 0 }),
-	}, nil
+		ByCategory: sorted(byCategory, func(k string) int { c, _ := blocklist.ParseCategory(k); return int(c) }),
+		ByAgeBand:  sorted(byAgeBand, ageBandOrder),
+		ByMonth:    sorted(byMonth, func(string) int { return 0 }),
+	}
 }
 
 func ageBandOrder(band string) int {

@@ -37,9 +37,9 @@ var ErrIDConflict = errors.New("batch id already used by another key")
 // database (amane-helpline serve, usually).
 var ErrLocked = errors.New("the database is held by another process")
 
-// Store is the helpline's bbolt database of received batches, their
+// BoltStore is the helpline's bbolt database of received batches, their
 // reports and the operators' triage. It is safe for concurrent use.
-type Store struct {
+type BoltStore struct {
 	db *bolt.DB // never nil after OpenStore
 }
 
@@ -62,7 +62,7 @@ type storedReport struct {
 
 // OpenStore opens (or creates) dir/helpline.db. It waits at most timeout
 // for another process to release it, then returns ErrLocked.
-func OpenStore(dir string, timeout time.Duration) (*Store, error) {
+func OpenStore(dir string, timeout time.Duration) (*BoltStore, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("opening the report store: %w", err)
 	}
@@ -86,18 +86,18 @@ func OpenStore(dir string, timeout time.Duration) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	return &BoltStore{db: db}, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *BoltStore) Close() error { return s.db.Close() }
 
 // Receive stores b (already verified), with its exact body and signature
 // header as evidence, and returns the acknowledgement to send. The batch is
 // committed to disk before Receive returns. A batch whose id is already
 // stored is acknowledged as a duplicate and stored nothing; under another
 // key it is ErrIDConflict.
-func (s *Store) Receive(b Batch, body []byte, sig string, now time.Time) (Ack, error) {
+func (s *BoltStore) Receive(b Batch, body []byte, sig string, now time.Time) (Ack, error) {
 	var ack Ack
 	// Batch coalesces concurrent receipts into one commit; it may run the
 	// function twice, which is harmless: the id check makes it idempotent.
@@ -156,7 +156,7 @@ func domainOf(k []byte) []byte {
 
 // Evidence returns the exact body and signature header of a stored batch,
 // and when it was received.
-func (s *Store) Evidence(id string) (body []byte, sig string, received time.Time, err error) {
+func (s *BoltStore) Evidence(id string) (body []byte, sig string, received time.Time, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
 		raw := tx.Bucket(bucketBatches).Get([]byte(id))
 		if raw == nil {
@@ -173,7 +173,7 @@ func (s *Store) Evidence(id string) (body []byte, sig string, received time.Time
 }
 
 // Batches returns how many batches the store holds.
-func (s *Store) Batches() (n int, err error) {
+func (s *BoltStore) Batches() (n int, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
 		n = tx.Bucket(bucketBatches).Stats().KeyN
 		return nil

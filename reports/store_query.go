@@ -85,7 +85,7 @@ func (a *Aggregate) add(r storedReport) {
 
 // Domains returns the aggregate of every domain with reports that f
 // selects, in domain order, without the notes (see Domain).
-func (s *Store) Domains(f Filter) ([]Aggregate, error) {
+func (s *BoltStore) Domains(f Filter) ([]Aggregate, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (s *Store) Domains(f Filter) ([]Aggregate, error) {
 
 // Domain returns the aggregate of every report of name, with the notes of
 // its manual reports; ErrNotReported if there is none.
-func (s *Store) Domain(name string) (Aggregate, error) {
+func (s *BoltStore) Domain(name string) (Aggregate, error) {
 	a := Aggregate{Domain: name}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if err := eachReport(tx, name, func(r storedReport) error { a.add(r); return nil }); err != nil {

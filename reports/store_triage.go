@@ -58,7 +58,7 @@ func getTriage(tx *bolt.Tx, name string) (Triage, error) {
 }
 
 // setTriage applies change to name's triage, if name was reported.
-func (s *Store) setTriage(name string, change func(*Triage) error) (Triage, error) {
+func (s *BoltStore) setTriage(name string, change func(*Triage) error) (Triage, error) {
 	var t Triage
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if k, _ := tx.Bucket(bucketReports).Cursor().Seek(append([]byte(name), 0)); k == nil || string(domainOf(k)) != name {
@@ -81,45 +81,74 @@ func (s *Store) setTriage(name string, change func(*Triage) error) (Triage, erro
 }
 
 // Confirm marks name as abuse of category: it goes into the next feed.
-func (s *Store) Confirm(name, category string, now time.Time) (Triage, error) {
-	if c, err := blocklist.ParseCategory(category); err != nil || c.String() != category {
-		return Triage{}, fmt.Errorf("category %q is not a category id", category)
+func (s *BoltStore) Confirm(name, category string, now time.Time) (Triage, error) {
+	if err := CheckConfirm(category); err != nil {
+		return Triage{}, err
 	}
-	return s.setTriage(name, func(t *Triage) error {
-		*t = Triage{Status: StatusConfirmed, Category: category, At: now.UTC()}
-		return nil
-	})
+	return s.setTriage(name, func(t *Triage) error { return ApplyConfirm(t, category, now) })
 }
 
 // Reject marks name as not abuse, with the operator's reason. A confirmed
 // domain must be retracted first, so that leaving the feed is explicit.
-func (s *Store) Reject(name, reason string, now time.Time) (Triage, error) {
-	if err := CheckNote(reason); err != nil {
-		return Triage{}, fmt.Errorf("reason: %w", err)
+func (s *BoltStore) Reject(name, reason string, now time.Time) (Triage, error) {
+	if err := CheckReject(reason); err != nil {
+		return Triage{}, err
 	}
-	return s.setTriage(name, func(t *Triage) error {
-		if t.Status == StatusConfirmed {
-			return errors.New("retract it first")
-		}
-		*t = Triage{Status: StatusRejected, Reason: reason, At: now.UTC()}
-		return nil
-	})
+	return s.setTriage(name, func(t *Triage) error { return ApplyReject(t, reason, now) })
 }
 
 // Retract takes a confirmed domain out of the feed from its next version.
-func (s *Store) Retract(name string, now time.Time) (Triage, error) {
-	return s.setTriage(name, func(t *Triage) error {
-		if t.Status != StatusConfirmed {
-			return errors.New("only a confirmed domain can be retracted")
-		}
-		t.Status, t.At = StatusRetracted, now.UTC()
-		return nil
-	})
+func (s *BoltStore) Retract(name string, now time.Time) (Triage, error) {
+	return s.setTriage(name, func(t *Triage) error { return ApplyRetract(t, now) })
+}
+
+// The triage rules, for every Store: Check* refuses bad input before the
+// store is touched, Apply* changes the current triage or says why not.
+
+// CheckConfirm refuses a category that is not a category id.
+func CheckConfirm(category string) error {
+	if c, err := blocklist.ParseCategory(category); err != nil || c.String() != category {
+		return fmt.Errorf("category %q is not a category id", category)
+	}
+	return nil
+}
+
+// ApplyConfirm confirms t as abuse of category.
+func ApplyConfirm(t *Triage, category string, now time.Time) error {
+	*t = Triage{Status: StatusConfirmed, Category: category, At: now.UTC()}
+	return nil
+}
+
+// CheckReject refuses a reason that is not a note.
+func CheckReject(reason string) error {
+	if err := CheckNote(reason); err != nil {
+		return fmt.Errorf("reason: %w", err)
+	}
+	return nil
+}
+
+// ApplyReject rejects t, unless it is confirmed: leaving the feed must be
+// an explicit retraction.
+func ApplyReject(t *Triage, reason string, now time.Time) error {
+	if t.Status == StatusConfirmed {
+		return errors.New("retract it first")
+	}
+	*t = Triage{Status: StatusRejected, Reason: reason, At: now.UTC()}
+	return nil
+}
+
+// ApplyRetract retracts a confirmed t.
+func ApplyRetract(t *Triage, now time.Time) error {
+	if t.Status != StatusConfirmed {
+		return errors.New("only a confirmed domain can be retracted")
+	}
+	t.Status, t.At = StatusRetracted, now.UTC()
+	return nil
 }
 
 // Confirmed returns the confirmed domains by category, each list sorted:
 // what the next feed version carries.
-func (s *Store) Confirmed() (map[string][]string, error) {
+func (s *BoltStore) Confirmed() (map[string][]string, error) {
 	out := map[string][]string{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTriage).ForEach(func(k, v []byte) error {

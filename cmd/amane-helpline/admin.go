@@ -30,7 +30,7 @@ type triageRequest struct {
 }
 
 // adminHandler serves the operators' API over store.
-func adminHandler(store *reports.Store, now func() time.Time) http.Handler {
+func adminHandler(store reports.Store, now func() time.Time) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /domains", func(w http.ResponseWriter, r *http.Request) {
 		var f reports.Filter
@@ -102,8 +102,16 @@ type adminClient struct {
 }
 
 // openAdmin reaches the running server's control socket, or, when none
-// answers, opens the database itself.
+// answers, opens the database itself. A PostgreSQL store is always
+// opened directly: every server and command shares it.
 func openAdmin(c *config, now func() time.Time) (*adminClient, error) {
+	if c.Store.Enabled() {
+		store, err := openStore(context.Background(), c, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &adminClient{http: &http.Client{Transport: inProcess{adminHandler(store, now)}}, close: store.Close}, nil
+	}
 	sock := filepath.Join(c.StateDir, controlSocket)
 	if conn, err := net.DialTimeout("unix", sock, time.Second); err == nil {
 		conn.Close()

@@ -10,12 +10,14 @@ import (
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/internal/fielderr"
 	"github.com/amane-dns/amane/reports"
+	"github.com/amane-dns/amane/reports/pgstore"
 )
 
 // config is the helpline's configuration file (configs/helpline.toml is
 // the commented example). Relative paths are relative to the file.
 type config struct {
-	StateDir string               `toml:"state_dir"` // helpline.db and control.sock; required
+	StateDir string               `toml:"state_dir"` // helpline.db and control.sock; required unless Store is PostgreSQL
+	Store    pgstore.Config       `toml:"store"`     // empty: the embedded bbolt store in StateDir
 	Intake   reports.IntakeConfig `toml:"intake"`
 	Feed     feedConfig           `toml:"feed"`
 	Reporter reports.Reporter     `toml:"reporter"` // who the helpline is, in XARF exports
@@ -51,7 +53,7 @@ func loadConfig(path string) (*config, error) {
 	}
 	c.path = path
 	base := filepath.Dir(path)
-	for _, p := range []*string{&c.StateDir, &c.Intake.TLSCert, &c.Intake.TLSKey, &c.Feed.Key, &c.Feed.Lists, &c.Feed.Dir, &c.Feed.Contact} {
+	for _, p := range []*string{&c.StateDir, &c.Intake.TLSCert, &c.Intake.TLSKey, &c.Feed.Key, &c.Feed.Lists, &c.Feed.Dir, &c.Feed.Contact, &c.Store.PasswordFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
 		}
@@ -61,15 +63,20 @@ func loadConfig(path string) (*config, error) {
 
 func (c *config) validate() error {
 	var errs []error
-	if c.StateDir == "" {
-		errs = append(errs, fielderr.New("state_dir", "required: where helpline.db is kept"))
+	if c.StateDir == "" && !c.Store.Enabled() {
+		errs = append(errs, fielderr.New("state_dir", "required: where helpline.db is kept (or [store] postgres)"))
 	}
-	for _, err := range flatten(c.Intake.Validate()) {
-		var fe *fielderr.Error
-		if errors.As(err, &fe) {
-			err = &fielderr.Error{Key: "intake." + fe.Key, Err: fe.Err}
+	for _, t := range []struct {
+		table string
+		err   error
+	}{{"intake", c.Intake.Validate()}, {"store", c.Store.Validate()}} {
+		for _, err := range flatten(t.err) {
+			var fe *fielderr.Error
+			if errors.As(err, &fe) {
+				err = &fielderr.Error{Key: t.table + "." + fe.Key, Err: fe.Err}
+			}
+			errs = append(errs, err)
 		}
-		errs = append(errs, err)
 	}
 	if c.Feed.Expires < time.Hour {
 		errs = append(errs, fielderr.New("feed.expires", "%v, want at least 1h", c.Feed.Expires))

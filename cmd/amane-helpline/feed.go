@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"flag"
@@ -16,6 +17,7 @@ import (
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/amane-dns/amane/reports"
+	"github.com/amane-dns/amane/reports/pgstore"
 )
 
 // Key file names that `feed keygen` writes.
@@ -125,15 +127,19 @@ func publish(args []string, stdout io.Writer, now func() time.Time) error {
 		return errors.New("feed publish: want -config FILE, or --key FILE --lists DIR --out FEEDDIR")
 	}
 	var fromStore string
+	var c *config
+	set := map[string]bool{}
+	fl.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *configFile != "" {
-		set := map[string]bool{}
-		fl.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		var err error
-		if fromStore, err = fromConfig(*configFile, set, &o, keyFile, contactFile, now); err != nil {
+		if c, fromStore, err = fromConfig(*configFile, set, &o, keyFile, contactFile, now); err != nil {
 			return fmt.Errorf("feed publish: %w", err)
 		}
 	}
-	if *keyFile == "" || o.ListsDir == "" || o.OutDir == "" {
+	// With PostgreSQL the feed goes into the database, which every server
+	// serves, unless --out asks for a directory.
+	toDB := c != nil && c.Store.Enabled() && !set["out"]
+	if *keyFile == "" || o.ListsDir == "" || (o.OutDir == "" && !toDB) {
 		return errors.New("feed publish: want --key FILE --lists DIR --out FEEDDIR (or -config FILE with [feed] key, lists, dir)")
 	}
 	b, err := os.ReadFile(*keyFile)
@@ -148,7 +154,13 @@ func publish(args []string, stdout io.Writer, now func() time.Time) error {
 			return fmt.Errorf("feed publish: %s: %w", *contactFile, err)
 		}
 	}
-	m, err := feed.Publish(o)
+	var m feed.Manifest
+	if toDB {
+		m, err = publishToDB(c, o)
+		o.OutDir = "the database"
+	} else {
+		m, err = feed.Publish(o)
+	}
 	if err != nil {
 		return fmt.Errorf("feed publish: %w", err)
 	}
@@ -168,10 +180,10 @@ func publish(args []string, stdout io.Writer, now func() time.Time) error {
 // report store as generated mandatory lists. It returns a line saying how
 // many, and from where: publishing from a machine without the store would
 // otherwise drop every confirmed domain silently.
-func fromConfig(path string, set map[string]bool, o *feed.PublishOptions, keyFile, contactFile *string, now func() time.Time) (string, error) {
+func fromConfig(path string, set map[string]bool, o *feed.PublishOptions, keyFile, contactFile *string, now func() time.Time) (*config, string, error) {
 	c, err := loadConfig(path)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	for name, apply := range map[string]func(){
 		"key": func() { *keyFile = c.Feed.Key }, "lists": func() { o.ListsDir = c.Feed.Lists },
@@ -184,19 +196,43 @@ func fromConfig(path string, set map[string]bool, o *feed.PublishOptions, keyFil
 	}
 	a, err := openAdmin(c, now)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	defer a.close()
 	var confirmed map[string][]string
 	if err := a.call("/confirmed", nil, &confirmed); err != nil {
-		return "", fmt.Errorf("reading the confirmed domains: %w", err)
+		return nil, "", fmt.Errorf("reading the confirmed domains: %w", err)
 	}
 	o.Extra = confirmedLists(confirmed)
 	n := 0
 	for _, names := range confirmed {
 		n += len(names)
 	}
-	return fmt.Sprintf("confirmed domains: %d, from %s", n, filepath.Join(c.StateDir, reports.StoreFile)), nil
+	from := filepath.Join(c.StateDir, reports.StoreFile)
+	if c.Store.Enabled() {
+		from = "the PostgreSQL store"
+	}
+	return c, fmt.Sprintf("confirmed domains: %d, from %s", n, from), nil
+}
+
+// publishToDB publishes the next feed version into the PostgreSQL store,
+// serialized with every other publication by the store's advisory lock:
+// [feed] dir is not used, every server serves the database's newest.
+func publishToDB(c *config, o feed.PublishOptions) (feed.Manifest, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	s, err := pgstore.Open(ctx, c.Store)
+	if err != nil {
+		return feed.Manifest{}, err
+	}
+	defer s.Close()
+	var m feed.Manifest
+	err = s.PublishFeed(ctx, func(dir string) error {
+		o.OutDir = dir
+		m, err = feed.Publish(o)
+		return err
+	})
+	return m, err
 }
 
 // confirmedLists makes one mandatory list per category of confirmed

@@ -16,6 +16,7 @@ const usage = `amane-helpline — the helpline's side of amane
 
 usage (every command takes -config FILE; see configs/helpline.toml):
   amane-helpline serve -config F            receive reports (HTTPS POST /reports) and serve the feed at /feed/
+  amane-helpline migrate -config F          create or upgrade the PostgreSQL schema ([store] postgres)
   amane-helpline reports list -config F [--category C] [--since DAY] [--until DAY] [--status S] [--kind K]
                                             reported domains: appliances, count, categories, days, age bands, status
   amane-helpline reports show NAME -config F
@@ -34,7 +35,8 @@ usage (every command takes -config FILE; see configs/helpline.toml):
   amane-helpline feed publish --key FILE --lists DIR --out FEEDDIR [--name N] [--expires 720h] [--contact FILE]
                                             the same without a configuration (and without confirmed domains)
 
-The operators' commands work while serve runs: they talk to it over state_dir/control.sock.
+The operators' commands work while serve runs: they talk to it over state_dir/control.sock,
+or, with [store] postgres, to the database that every server shares.
 `
 
 func main() {
@@ -65,6 +67,8 @@ func run(args []string, stdout io.Writer, now func() time.Time) error {
 		return serveCommand(args[1:], stdout, now)
 	case "reports":
 		return reportsCommand(args[1:], stdout, now)
+	case "migrate":
+		return migrateCommand(args[1:], stdout)
 	case "stats":
 		return statsCommand(args[1:], stdout, now)
 	case "help", "-h", "-help", "--help":

@@ -20,7 +20,12 @@ import (
 
 	"github.com/amane-dns/amane/internal/cliflag"
 	"github.com/amane-dns/amane/reports"
+	"github.com/amane-dns/amane/reports/pgstore"
 )
+
+// feedReload is how often a server on PostgreSQL looks for a newly
+// published feed version.
+const feedReload = 10 * time.Second
 
 // serveCommand runs the intake until SIGTERM or SIGINT.
 func serveCommand(args []string, stdout io.Writer, now func() time.Time) error {
@@ -38,7 +43,7 @@ func serveCommand(args []string, stdout io.Writer, now func() time.Time) error {
 // stops them gracefully. ready, if set, gets the intake's address once it
 // listens.
 func serve(ctx context.Context, c *config, log *slog.Logger, now func() time.Time, ready func(addr string)) error {
-	store, err := reports.OpenStore(c.StateDir, 2*time.Second)
+	store, err := openStore(ctx, c, 2*time.Second)
 	if errors.Is(err, reports.ErrLocked) {
 		return fmt.Errorf("%w: is another amane-helpline serve running?", err)
 	}
@@ -49,7 +54,17 @@ func serve(ctx context.Context, c *config, log *slog.Logger, now func() time.Tim
 
 	mux := http.NewServeMux()
 	mux.Handle("/"+reports.ReportsPath, reports.NewIntake(store, c.Intake, log, now))
-	if c.Feed.Dir != "" {
+	feedFrom := c.Feed.Dir
+	if pg, ok := store.(*pgstore.Store); ok {
+		// Every server serves the newest version in the database.
+		fs, err := pg.NewFeedServer(ctx, log)
+		if err != nil {
+			return err
+		}
+		go fs.Run(ctx, feedReload)
+		mux.Handle("GET /"+reports.FeedPath, http.StripPrefix("/"+reports.FeedPath, noListing(fs)))
+		feedFrom = "the database"
+	} else if c.Feed.Dir != "" {
 		mux.Handle("GET /"+reports.FeedPath, http.StripPrefix("/"+reports.FeedPath, noListing(http.FileServer(http.Dir(c.Feed.Dir)))))
 	}
 	public := &http.Server{
@@ -63,17 +78,25 @@ func serve(ctx context.Context, c *config, log *slog.Logger, now func() time.Tim
 	if err != nil {
 		return err
 	}
-	control, err := listenControl(c.StateDir)
-	if err != nil {
-		ln.Close()
-		return err
+	// The control socket serves the operators' commands on the bbolt
+	// store this process holds; with PostgreSQL they open the database.
+	control := net.Listener(nil)
+	if !c.Store.Enabled() {
+		if control, err = listenControl(c.StateDir); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	admin := &http.Server{Handler: adminHandler(store, now), ReadHeaderTimeout: 10 * time.Second}
 
 	errc := make(chan error, 2)
 	go func() { errc <- public.Serve(ln) }()
-	go func() { errc <- admin.Serve(control) }()
-	log.Info("amane-helpline serving", "intake", ln.Addr().String(), "feed", c.Feed.Dir, "control", control.Addr().String())
+	controlAddr := "none ([store] postgres)"
+	if control != nil {
+		go func() { errc <- admin.Serve(control) }()
+		controlAddr = control.Addr().String()
+	}
+	log.Info("amane-helpline serving", "intake", ln.Addr().String(), "feed", feedFrom, "control", controlAddr)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
