@@ -1,0 +1,221 @@
+package resolver
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/amane-dns/amane/policy"
+	"github.com/miekg/dns"
+)
+
+// recorder is a dns.ResponseWriter that keeps what ServeDNS writes, as if
+// the query came from addr over UDP.
+type recorder struct {
+	addr netip.Addr
+	msg  *dns.Msg // nil: no answer
+}
+
+func (r *recorder) LocalAddr() net.Addr { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53} }
+func (r *recorder) RemoteAddr() net.Addr {
+	return net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.addr, 40000))
+}
+func (r *recorder) WriteMsg(m *dns.Msg) error { r.msg = m; return nil }
+func (r *recorder) Write(b []byte) (int, error) {
+	r.msg = new(dns.Msg)
+	return len(b), r.msg.Unpack(b)
+}
+func (r *recorder) Close() error        { return nil }
+func (r *recorder) TsigStatus() error   { return nil }
+func (r *recorder) TsigTimersOnly(bool) {}
+func (r *recorder) Hijack()             {}
+
+var _ dns.ResponseWriter = (*recorder)(nil)
+
+// serve runs ServeDNS for m from addr and returns the answer, nil for none.
+func serve(h *Handler, addr netip.Addr, m *dns.Msg) *dns.Msg {
+	w := &recorder{addr: addr}
+	h.ServeDNS(w, m)
+	return w.msg
+}
+
+// withMAC returns a query for name carrying mac in EDNS option 65001, as
+// dnsmasq add-mac sends it.
+func withMAC(name string, mac byte) *dns.Msg {
+	m := newQuery(name, dns.TypeA)
+	m.SetEdns0(1232, false)
+	m.IsEdns0().Option = append(m.IsEdns0().Option,
+		&dns.EDNS0_LOCAL{Code: optionMAC, Data: []byte{0x02, 0, 0, 0, 0, mac}})
+	return m
+}
+
+// forwarderPolicy trusts 127.0.0.1 to carry its devices' MACs.
+func forwarderPolicy(t *testing.T) *policy.Snapshot {
+	t.Helper()
+	p, err := policy.NewSnapshot(policy.Config{
+		Filter:   policy.DefaultFilterConfig(),
+		Identify: policy.IdentifyConfig{TrustedForwarders: []netip.Addr{loopback}},
+	}, nil, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestRateLimitIsPerDeviceBehindATrustedForwarder fails on 054ef15, where
+// the limit was keyed by the source address: the second device behind the
+// router was limited by the first one's queries.
+func TestRateLimitIsPerDeviceBehindATrustedForwarder(t *testing.T) {
+	up := goodUpstream(t)
+	cfg := testConfig(up.addr())
+	cfg.Server.RateLimit, cfg.Server.RateBurst = 5, 5
+	clock := newFakeClock()
+	h := newTestHandler(t, cfg, clock.Now)
+	h.SetPolicy(forwarderPolicy(t))
+	answeredOK := func(from netip.Addr, mac byte, n int) int {
+		ok := 0
+		for range n {
+			m := newQuery("example.com", dns.TypeA)
+			if mac != 0 {
+				m = withMAC("example.com", mac)
+			}
+			if r := serve(h, from, m); r != nil && r.Rcode == dns.RcodeSuccess {
+				ok++
+			}
+		}
+		return ok
+	}
+
+	t.Run("a device over its rate is refused, not ignored, through the forwarder", func(t *testing.T) {
+		if n := answeredOK(loopback, 0xa1, 10); n != 5 {
+			t.Fatalf("%d of 10 answered at a burst of 5", n)
+		}
+		if r := serve(h, loopback, withMAC("example.com", 0xa1)); r == nil || r.Rcode != dns.RcodeRefused {
+			t.Fatalf("over its rate behind a forwarder: %v, want REFUSED (a forwarder waits for every answer)", r)
+		}
+	})
+	t.Run("another MAC through the same forwarder has its own budget", func(t *testing.T) {
+		if n := answeredOK(loopback, 0xb2, 5); n != 5 {
+			t.Fatalf("%d of 5 answered for a second device", n)
+		}
+	})
+	t.Run("the forwarder's own queries, without a MAC, are never limited", func(t *testing.T) {
+		if n := answeredOK(loopback, 0, 20); n != 20 {
+			t.Fatalf("%d of 20 answered", n)
+		}
+	})
+	t.Run("an untrusted address cannot dodge its limit with new MACs", func(t *testing.T) {
+		other := netip.MustParseAddr("127.0.0.2")
+		ok := 0
+		for i := range 10 {
+			if r := serve(h, other, withMAC("example.com", byte(0x10+i))); r != nil {
+				ok++
+			}
+		}
+		if ok != 5 {
+			t.Fatalf("%d of 10 answered with a new MAC each time, want the address's 5", ok)
+		}
+	})
+	t.Run("each device's bucket refills", func(t *testing.T) {
+		clock.Advance(time.Second)
+		if n := answeredOK(loopback, 0xa1, 5); n != 5 {
+			t.Fatalf("%d of 5 answered after a second at 5 q/s", n)
+		}
+	})
+}
+
+// TestAFlooderCannotKeepAnotherDevicesMissOut fails on 054ef15: there one
+// device's misses could take every upstream slot, and the next device's
+// miss was refused. The flooder's names hang at the upstream until the end
+// of the test; every other name is answered at once.
+func TestAFlooderCannotKeepAnotherDevicesMissOut(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan string, 64)
+	up := startUpstream(t, func(q *dns.Msg, _ bool) [][]byte {
+		arrived <- q.Question[0].Name
+		if strings.HasPrefix(q.Question[0].Name, "flood") {
+			<-release
+		}
+		return [][]byte{pack(t, answerA(q, "93.184.215.14", 300))}
+	})
+	const budget = 8
+	cfg := testConfig(up.addr())
+	cfg.Server.MaxConcurrent = budget
+	cfg.Upstream.Timeout = 10 * time.Second // the flood must still hang when the victim asks
+	h := newTestHandler(t, cfg, nil)
+	h.SetPolicy(forwarderPolicy(t))
+	defer close(release)
+
+	// The flooder asks one unique name after another, each on its own
+	// goroutine, until it is refused: then it holds all it can.
+	refused := make(chan *dns.Msg, 2*budget)
+	deadline := time.After(10 * time.Second)
+	held := 0
+	for i := 0; ; i++ {
+		if i == 2*budget {
+			t.Fatalf("the flooder was never refused: it holds %d of %d slots", held, budget)
+		}
+		go func() {
+			r := serve(h, loopback, withMAC("flood"+strings.Repeat("x", i)+".example", 0xf1))
+			if r != nil && r.Rcode == dns.RcodeRefused {
+				refused <- r
+			}
+		}()
+		select {
+		case <-arrived:
+			held++
+			continue
+		case <-refused:
+		case <-deadline:
+			t.Fatal("neither an upstream query nor a refusal for the flooder's query")
+		}
+		break
+	}
+
+	r := serve(h, loopback, withMAC("victim.example", 0xb2))
+	if r == nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+		t.Fatalf("another device's miss while the flooder holds %d slots: %v", held, r)
+	}
+	if got := <-arrived; got != "victim.example." {
+		t.Fatalf("the upstream was asked %q, want victim.example.", got)
+	}
+}
+
+func TestMissSharesDivideTheBudget(t *testing.T) {
+	var total atomic.Int64
+	m := newMissShares(&total)
+	flooder, a, b := device{addr: loopback, mac: [6]byte{1}, hasMAC: true}, device{addr: loopback, mac: [6]byte{2}, hasMAC: true}, device{addr: netip.MustParseAddr("127.0.0.2")}
+	take := func(d device, n int) int {
+		got := 0
+		for range n {
+			if m.admit(d, 100) {
+				got++
+			}
+		}
+		return got
+	}
+	if got := take(flooder, 100); got != 50 {
+		t.Fatalf("a lone device took %d of 100, want half", got)
+	}
+	if got := take(a, 100); got != 33 {
+		t.Fatalf("a second device took %d, want its third", got)
+	}
+	if got := take(b, 100); got != 17 {
+		t.Fatalf("a third device took %d, want what is left", got)
+	}
+	if m.admit(a, 100) {
+		t.Fatal("admitted past the budget")
+	}
+	for range 50 {
+		m.done(flooder)
+	}
+	if got := take(flooder, 100); got != 25 {
+		t.Fatalf("the flooder, drained, took back %d, want its quarter", got)
+	}
+	if total.Load() != 75 {
+		t.Fatalf("total %d, want 75: a quarter kept for a device that has nothing in flight", total.Load())
+	}
+}
