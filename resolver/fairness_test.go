@@ -187,7 +187,8 @@ func TestAFlooderCannotKeepAnotherDevicesMissOut(t *testing.T) {
 func TestMissSharesDivideTheBudget(t *testing.T) {
 	var total atomic.Int64
 	m := newMissShares(&total)
-	flooder, a, b := device{addr: loopback, mac: [6]byte{1}, hasMAC: true}, device{addr: loopback, mac: [6]byte{2}, hasMAC: true}, device{addr: netip.MustParseAddr("127.0.0.2")}
+	mac := func(b byte) device { return device{addr: loopback, mac: [6]byte{2, 0, 0, 0, 0, b}, hasMAC: true} }
+	home := deviceOf(policy.Client{Addr: loopback}, true)
 	take := func(d device, n int) int {
 		got := 0
 		for range n {
@@ -197,25 +198,31 @@ func TestMissSharesDivideTheBudget(t *testing.T) {
 		}
 		return got
 	}
-	if got := take(flooder, 100); got != 50 {
-		t.Fatalf("a lone device took %d of 100, want half", got)
+	steps := []struct {
+		what string
+		d    device
+		want int
+	}{
+		{"a trusted forwarder's own queries take the free half and their share", home, 50},
+		{"a device behind it takes an eighth at most", mac(1), 12},
+		{"so does the next", mac(2), 12},
+		{"and the next", mac(3), 12},
+		{"and the next", mac(4), 12},
+		{"the last slots go to a newcomer under its share", mac(5), 2},
+		{"nothing is left past the budget", mac(1), 0},
 	}
-	if got := take(a, 100); got != 33 {
-		t.Fatalf("a second device took %d, want its third", got)
-	}
-	if got := take(b, 100); got != 17 {
-		t.Fatalf("a third device took %d, want what is left", got)
-	}
-	if m.admit(a, 100) {
-		t.Fatal("admitted past the budget")
+	for _, st := range steps {
+		if got := take(st.d, 100); got != st.want {
+			t.Fatalf("%s: took %d, want %d", st.what, got, st.want)
+		}
 	}
 	for range 50 {
-		m.done(flooder)
+		m.done(home)
 	}
-	if got := take(flooder, 100); got != 25 {
-		t.Fatalf("the flooder, drained, took back %d, want its quarter", got)
+	if got := take(home, 100); got != 14 {
+		t.Fatalf("the forwarder's queries, drained, took back %d beside 5 devices, want 100/7", got)
 	}
-	if total.Load() != 75 {
-		t.Fatalf("total %d, want 75: a quarter kept for a device that has nothing in flight", total.Load())
+	if total.Load() != 64 {
+		t.Fatalf("total %d, want 64", total.Load())
 	}
 }

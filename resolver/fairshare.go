@@ -11,15 +11,25 @@ import (
 // while its neighbours' misses are refused (issue 9, item 4).
 //
 // The rule, with B the budget and n the devices waiting (the asker
-// counted): while fewer than B/2 queries wait, any miss goes (nobody is
-// short, and a page load's burst of names must not be cut for nothing);
-// beyond that, a device gets another slot only while it holds fewer than
-// B/(n+1). The +1 keeps a share free for a device that has nothing in
-// flight yet: a lone flooder stops at B/2, and the next device to miss
-// always finds room. A device over its share is refused until its own
-// queries drain, within one upstream timeout at worst.
+// counted):
+//   - no device holds more than B/8 (128 of the default 1024): more names
+//     at once than a browser asks for a whole page, while 7/8 of the
+//     upstreams stay free for the rest of the home. Slots are not CPU: at
+//     a 20 ms upstream, 128 in flight is already 6,400 misses a second,
+//     most of a small router's CPU, and the rest of the home's queries
+//     (cached ones included) must still find some. A trusted forwarder's
+//     own queries, which carry no MAC, stand for a whole home and are
+//     exempt;
+//   - while fewer than B/2 queries wait, that is all (nobody is short,
+//     and a burst of names must not be cut for nothing);
+//   - beyond that, a device gets another slot only while it holds fewer
+//     than B/(n+1). The +1 keeps a share free for a device that has
+//     nothing in flight yet: the next device to miss always finds room
+//     unless every slot is taken, which the shares make transient.
 //
-// Prefetches count in the total but belong to no device.
+// A device over its share is refused until its own queries drain, within
+// one upstream timeout at worst. Prefetches count in the total but belong
+// to no device.
 type missShares struct {
 	total *atomic.Int64 // the handler's inflight: every query waiting, prefetches included
 
@@ -41,8 +51,11 @@ func (m *missShares) admit(d device, budget int) bool {
 	if held == 0 {
 		n++
 	}
-	share := max(1, budget/(n+1))
-	if total >= budget || (total >= budget/2 && held >= share) {
+	share, most := max(1, budget/(n+1)), max(1, budget/8)
+	if d.home {
+		most = budget
+	}
+	if total >= budget || held >= most || (total >= budget/2 && held >= share) {
 		return false
 	}
 	m.waiting[d] = held + 1

@@ -26,6 +26,7 @@ type device struct {
 	addr   netip.Addr // the source address; the forwarder's, with a MAC
 	mac    [6]byte
 	hasMAC bool
+	home   bool // a trusted forwarder's own queries, without a MAC: they stand for a whole home
 }
 
 // deviceOf returns c's device. trusted says whether c.Addr is a trusted
@@ -35,7 +36,7 @@ func deviceOf(c policy.Client, trusted bool) device {
 	if trusted && c.HasMAC {
 		return device{addr: c.Addr, mac: c.MAC, hasMAC: true}
 	}
-	return device{addr: c.Addr}
+	return device{addr: c.Addr, home: trusted}
 }
 
 // shard picks one of n shards from the bytes that vary most between
