@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -224,5 +225,61 @@ func TestMissSharesDivideTheBudget(t *testing.T) {
 	}
 	if total.Load() != 64 {
 		t.Fatalf("total %d, want 64", total.Load())
+	}
+}
+
+// TestCachedAndBlockedAnswersNeverWaitForMisses fills every upstream slot
+// with misses that hang, from eight devices, and then asks a cached and a
+// blocked name: both are answered without waiting. They never reach the
+// miss path, whose slots, goroutines and upstream sockets they do not
+// share (the UDP listener answers them on its read loop).
+func TestCachedAndBlockedAnswersNeverWaitForMisses(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 64)
+	up := startUpstream(t, func(q *dns.Msg, _ bool) [][]byte {
+		if strings.HasPrefix(q.Question[0].Name, "flood") {
+			arrived <- struct{}{}
+			<-release
+		}
+		return [][]byte{pack(t, answerA(q, "93.184.215.14", 300))}
+	})
+	const budget = 8
+	cfg := testConfig(up.addr())
+	cfg.Server.MaxConcurrent = budget
+	cfg.Upstream.Timeout = 10 * time.Second
+	h := newTestHandler(t, cfg, nil)
+	h.SetPolicy(forwarderPolicy(t))
+	defer close(release)
+	if r := serve(h, loopback, withMAC("cached.example", 0xb2)); r == nil || r.Rcode != dns.RcodeSuccess {
+		t.Fatalf("priming the cache: %v", r)
+	}
+
+	deadline := time.After(10 * time.Second)
+	for i := range budget {
+		go serve(h, loopback, withMAC(fmt.Sprintf("flood%d.example", i), byte(0xf0+i)))
+		select {
+		case <-arrived:
+		case <-deadline:
+			t.Fatalf("flood miss %d never reached the upstream", i)
+		}
+	}
+	if n := h.inflight.Load(); n != budget {
+		t.Fatalf("%d misses in flight, want the whole budget of %d", n, budget)
+	}
+
+	for _, c := range []struct {
+		name  string
+		rcode int
+	}{{"cached.example", dns.RcodeSuccess}, {"mask.icloud.com", dns.RcodeNameError}} {
+		done := make(chan *dns.Msg, 1)
+		go func() { done <- serve(h, loopback, withMAC(c.name, 0xb2)) }()
+		select {
+		case r := <-done:
+			if r == nil || r.Rcode != c.rcode {
+				t.Errorf("%s while every slot is taken: %v, want %s", c.name, r, dns.RcodeToString[c.rcode])
+			}
+		case <-deadline:
+			t.Fatalf("%s waited behind the misses", c.name)
+		}
 	}
 }
