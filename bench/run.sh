@@ -1,6 +1,7 @@
 #!/bin/sh
 # Load test of amane beside dnsmasq and unbound; see bench/README.md.
-# Usage, from anywhere: bench/run.sh [loadtest flags], e.g. bench/run.sh -runs 1
+# Usage, from anywhere: bench/run.sh [loadtest flags], e.g. bench/run.sh -runs 1;
+# bench/run.sh -fairness runs the one-device-floods-the-home scenario instead.
 set -eu
 cd "$(dirname "$0")/.."
 mkdir -p bench/out

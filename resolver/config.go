@@ -29,12 +29,17 @@ type ServerConfig struct {
 	// Allow holds the client networks that get answers. Empty means
 	// loopback plus the private networks of this machine's interfaces.
 	Allow []netip.Prefix `toml:"allow"`
-	// RateLimit is each client address's sustained queries per second; 0
-	// disables the limit. RateBurst is the bucket size.
+	// RateLimit is each device's sustained queries per second; 0 disables
+	// the limit. RateBurst is the bucket size. A device is the MAC a
+	// trusted forwarder (identify.trusted_forwarders) carries in EDNS
+	// option 65001, else the source address; a trusted forwarder's own
+	// queries, without a MAC, are not limited.
 	RateLimit int `toml:"rate_limit"`
 	RateBurst int `toml:"rate_burst"`
 	// MaxConcurrent bounds the queries waiting for an upstream at once;
 	// beyond it new misses are REFUSED rather than queued without end.
+	// Past half of it, a device gets no more than its share, so that one
+	// device's flood of unique names never keeps another's misses out.
 	MaxConcurrent int `toml:"max_concurrent"`
 	// MaxTCPConnections bounds open client TCP connections.
 	MaxTCPConnections int `toml:"max_tcp_connections"`

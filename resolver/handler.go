@@ -29,6 +29,7 @@ type Handler struct {
 	limiter  *rateLimiter
 	flight   singleflight.Group
 	inflight atomic.Int64       // queries waiting for an upstream, prefetches included
+	shares   *missShares        // inflight divided among devices; never nil after New
 	bg       sync.WaitGroup     // prefetches
 	uses     chan<- policy.Use  // budgeted answers, to the usage accounting; nil: none
 	hits     chan<- reports.Hit // watch-list and mandatory hits, to the report counter; nil: none
@@ -53,6 +54,7 @@ func New(cfg Config, log *slog.Logger, now func() time.Time) (*Handler, error) {
 		log: log, now: now, limiter: newRateLimiter(),
 		cache: NewCache(cfg.Cache.Entries, int(cfg.Cache.Memory)),
 	}
+	h.shares = newMissShares(&h.inflight)
 	h.settings.Store(s)
 	h.policy.Store(policy.Allowing())
 	return h, nil
@@ -155,10 +157,18 @@ func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
 	now := h.now()
 	h.Stats.Queries.Add(1)
 
+	// The policy is read once, here: it says which forwarders speak for
+	// the devices behind them, and it decides below.
+	pol := h.policy.Load()
+	q.pol = pol
+	forwarder := pol.TrustsForwarder(q.client.Addr)
+
 	// 1. Admit. Strangers are refused before anything costs us, and a
 	// client over its rate is not answered on UDP, so that neither can be
-	// used to reflect traffic at a spoofed address.
-	limited := !h.limiter.allow(q.client.Addr, now, s.rateLimit, s.rateBurst)
+	// used to reflect traffic at a spoofed address. A trusted forwarder is
+	// never limited as a whole: each device behind it is, below, once the
+	// MAC it carries is read.
+	limited := !forwarder && !h.limiter.allow(device{addr: q.client.Addr}, now, s.rateLimit, s.rateBurst)
 	if limited {
 		h.Stats.RateLimited.Add(1)
 		if !q.tcp {
@@ -171,12 +181,23 @@ func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
 		errors.As(err, &pe)
 		return appendParseError(dst, q.pkt, pe, s.ednsSize), true
 	}
+	q.dev = deviceOf(q.client, forwarder)
+	// A forwarder's query without a MAC (the router's own, or one from a
+	// forwarder not set to add-mac) is not limited: its address stands
+	// for the whole home.
+	if q.dev.hasMAC && !h.limiter.allow(q.dev, now, s.rateLimit, s.rateBurst) {
+		// Refused, not dropped: a forwarder waits for every query it
+		// forwards (dnsmasq holds at most dns-forward-max, 150 by
+		// default), so silence would fill it and stall the whole home.
+		h.Stats.RateLimited.Add(1)
+		limited = true
+	}
 	switch {
 	case !s.allowed(q.client.Addr):
 		// No Extended DNS Error: a stranger gets no byte more than it sent.
 		h.Stats.Refused.Add(1)
 		return q.appendRcode(dst, dns.RcodeRefused, 0), true
-	case limited: // over TCP the source address is real: say no rather than time out
+	case limited: // over TCP, or from a forwarder: say no rather than time out
 		return q.appendRcode(dst, dns.RcodeRefused, 0), true
 	case q.req.qclass != dns.ClassINET:
 		return q.appendRcode(dst, dns.RcodeRefused, 0), true
@@ -191,8 +212,6 @@ func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
 	// 2-4. Who is asking, and what their policy says, before the cache:
 	// the cache holds only upstream answers, so nothing leaks between
 	// profiles through it.
-	pol := h.policy.Load()
-	q.pol = pol
 	q.decision = pol.Decide(q.client, q.name, q.req.qtype, now)
 	if q.decision.Budgeted && h.uses != nil {
 		select {
@@ -242,12 +261,18 @@ func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
 	return h.admitMiss(q, dst)
 }
 
-// admitMiss lets a query wait for an upstream, unless too many already do:
-// then it is refused, rather than queued without end.
+// admitMiss lets a query wait for an upstream, unless too many already do
+// or its device holds more than its share (fairshare.go): then it is
+// refused at once, rather than queued without end. REFUSED, as for the
+// rate limit: dropping would leave the stub, or the forwarder in front of
+// it, waiting seconds with a slot held; SERVFAIL could be cached as a
+// failure of the name by a resolver in front (RFC 9520), and makes some
+// stubs (systemd-resolved) retry with fewer EDNS features. A stub told
+// REFUSED tries its next server or reports a temporary failure.
 func (h *Handler) admitMiss(q *query, dst []byte) ([]byte, bool) {
-	if h.inflight.Add(1) > int64(q.set.cfg.Server.MaxConcurrent) {
-		h.inflight.Add(-1)
+	if !h.shares.admit(q.dev, q.set.cfg.Server.MaxConcurrent) {
 		h.Stats.Refused.Add(1)
+		h.Stats.OverShare.Add(1)
 		return q.appendRcode(dst, dns.RcodeRefused, 0), true
 	}
 	return nil, false
@@ -258,7 +283,7 @@ func (h *Handler) admitMiss(q *query, dst []byte) ([]byte, bool) {
 // entry when every upstream fails (RFC 8767); SERVFAIL, never silence,
 // when there is none.
 func (h *Handler) resolve(q *query, dst []byte) []byte {
-	defer h.inflight.Add(-1)
+	defer h.shares.done(q.dev)
 	if q.decision.Action == policy.Rewrite {
 		return h.resolveRewrite(q, dst)
 	}

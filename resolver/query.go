@@ -13,6 +13,7 @@ import (
 // detach copies it first.
 type query struct {
 	client policy.Client
+	dev    device // whose rate and share of the upstreams this is; set by prepare
 	tcp    bool
 	pkt    []byte // the query as received, or its canonical form
 	req    request
@@ -102,7 +103,7 @@ func (q *query) derive() {
 // the receive buffer: an upstream exchange, a prefetch.
 func (q *query) detach() *query {
 	d := &query{
-		client: q.client, tcp: q.tcp, pkt: append([]byte(nil), q.pkt...),
+		client: q.client, dev: q.dev, tcp: q.tcp, pkt: append([]byte(nil), q.pkt...),
 		set: q.set, pol: q.pol, decision: q.decision, route: q.route, stale: q.stale,
 	}
 	parseRequest(d.pkt, &d.req) // q.pkt parsed already, so this cannot fail

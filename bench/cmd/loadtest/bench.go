@@ -82,7 +82,8 @@ func (b *bench) startUpstream(ctx context.Context, bin string) (string, error) {
 		return "", err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	c, err := harness.StartChild("fakeupstream", b.cfg.out, b.cfg.clientCPU, bin, "-listen", addr, "-delay", b.cfg.delay.String())
+	argv := append(b.priority(), bin, "-listen", addr, "-delay", b.cfg.delay.String())
+	c, err := harness.StartChild("fakeupstream", b.cfg.out, b.cfg.clientCPU, argv...)
 	if err != nil {
 		return "", err
 	}

@@ -22,6 +22,10 @@ type load struct {
 	qps         int           // -Q; 0 saturates
 	onePass     bool          // -n 1: every line once at most (unique names stay unique)
 	verbose     bool          // -v: one line per answer, for percentiles
+	ednsOpt     string        // -E CODE:HEX, an EDNS option in every query; "" none
+	nice        int           // nice value (a flooder at 19 beside a measured client); 0 leaves it alone
+	keep        bool          // keep a verbose run's output, for a closer look
+	prefix      []string      // a command that runs dnsperf, e.g. chrt; applied after nice
 }
 
 // perf is what one dnsperf run measured.
@@ -30,6 +34,7 @@ type perf struct {
 	qps                   float64
 	avgLatency            time.Duration
 	p99Latency            time.Duration // only from verbose runs
+	maxLatency            time.Duration // only from verbose runs
 	rcodes                string        // "NOERROR 1000 (100.00%)"
 }
 
@@ -48,6 +53,13 @@ func dnsperfArgs(l load, port int) []string {
 	}
 	if l.verbose {
 		args = append(args, "-v")
+	}
+	if l.ednsOpt != "" {
+		args = append(args, "-E", l.ednsOpt)
+	}
+	args = append(l.prefix[:len(l.prefix):len(l.prefix)], args...)
+	if l.nice != 0 {
+		args = append([]string{"nice", "-n", strconv.Itoa(l.nice)}, args...)
 	}
 	return args
 }
@@ -72,7 +84,7 @@ func runDnsperf(ctx context.Context, cpu, dir, tag string, l load, port int) (pe
 	if err != nil {
 		return perf{}, fmt.Errorf("dnsperf %s: %w", tag, err)
 	}
-	if !l.verbose {
+	if !l.verbose || l.keep {
 		return p, nil
 	}
 	// The per-answer lines are only needed for the percentile: drop them, as
@@ -139,6 +151,7 @@ func parseDnsperf(path string) (perf, error) {
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		p.p99Latency = seconds(lat[min(len(lat)-1, len(lat)*99/100)])
+		p.maxLatency = seconds(lat[len(lat)-1])
 	}
 	return p, nil
 }

@@ -45,7 +45,7 @@ func TestParseDnsperf(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := perf{sent: 4, completed: 3, lost: 1, qps: 250, avgLatency: 616 * time.Microsecond,
-		p99Latency: 826 * time.Microsecond, rcodes: "NOERROR 2 (66.67%), NXDOMAIN 1 (33.33%)"}
+		p99Latency: 826 * time.Microsecond, maxLatency: 826 * time.Microsecond, rcodes: "NOERROR 2 (66.67%), NXDOMAIN 1 (33.33%)"}
 	if got != want {
 		t.Errorf("got %+v, want %+v", got, want)
 	}

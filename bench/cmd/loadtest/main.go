@@ -34,6 +34,13 @@ type config struct {
 	missOutstanding         int
 	delay, readyTimeout     time.Duration
 	serverCPU, clientCPU    string
+
+	fairness     bool // run only the fairness scenario (fairness.go)
+	fairDuration time.Duration
+	victimQPS    float64
+	floodNames   int
+	fairBefore   string // a second amane tree, measured in the same run
+	fairPriority string
 }
 
 func parseFlags() config {
@@ -56,6 +63,13 @@ func parseFlags() config {
 	flag.DurationVar(&c.readyTimeout, "ready-timeout", 2*time.Minute, "longest wait for a server to answer after its start")
 	flag.StringVar(&c.serverCPU, "server-cpu", "0", "CPU the servers are pinned to")
 	flag.StringVar(&c.clientCPU, "client-cpu", "1", "CPU dnsperf and the fake upstream are pinned to")
+	flag.BoolVar(&c.fairness, "fairness", false, "run only the fairness scenario: a victim and a flooder behind one forwarder, amane only")
+	flag.DurationVar(&c.fairDuration, "fair-duration", 10*time.Second, "length of each fairness run")
+	flag.Float64Var(&c.victimQPS, "victim-qps", 50, "the fairness victim's rate")
+	flag.IntVar(&c.floodNames, "flood-names", 1_000_000, "unique names the fairness flooder may send, at most")
+	flag.StringVar(&c.fairBefore, "fair-before", "", "another amane source `dir` (say, an older commit) measured beside -repo in the fairness run")
+	flag.StringVar(&c.fairPriority, "fair-priority", "nice -n -10", "command `prefix` that runs amane, the fake upstream and the victim in the fairness run "+
+		"(the flooder runs at nice 19), so that other load on a shared machine stays out of the figures, e.g. \"chrt -f 10\"; \"\" leaves them alone")
 	flag.Parse()
 	c.servers = strings.Split(servers, ",")
 	return c
@@ -104,6 +118,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	upstream, err := b.startUpstream(ctx, upBin)
 	if err != nil {
 		return fmt.Errorf("starting fake upstream: %w", err)
+	}
+	if cfg.fairness {
+		return b.runFairness(ctx, upstream, popular)
 	}
 	lists, err := prepareLists(cfg)
 	if err != nil {
