@@ -59,7 +59,7 @@ func forwarderPolicy(t *testing.T) *policy.Snapshot {
 	p, err := policy.NewSnapshot(policy.Config{
 		Filter:   policy.DefaultFilterConfig(),
 		Identify: policy.IdentifyConfig{TrustedForwarders: []netip.Addr{loopback}},
-	}, nil, 0, nil)
+	}, nil, 0, policy.Contacts{})
 	if err != nil {
 		t.Fatal(err)
 	}
