@@ -28,13 +28,15 @@ const (
 
 func feedCommand(args []string, stdout io.Writer, now func() time.Time) error {
 	if len(args) == 0 {
-		return fmt.Errorf("feed: want keygen or publish: %w", errUsage)
+		return fmt.Errorf("feed: want keygen, publish or catalog: %w", errUsage)
 	}
 	switch args[0] {
 	case "keygen":
 		return keygen(args[1:], stdout)
 	case "publish":
 		return publish(args[1:], stdout, now)
+	case "catalog":
+		return feedCatalog(args[1:], stdout, now)
 	default:
 		return fmt.Errorf("feed: unknown command %q: %w", args[0], errUsage)
 	}

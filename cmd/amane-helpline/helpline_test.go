@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -266,4 +267,48 @@ func TestOperatorCommandsOpenTheStoreWhenNothingServes(t *testing.T) {
 	if _, err := helpline(t, "reports", "list", "-config", cfg, "--since", "20 Nov"); err == nil || !strings.Contains(err.Error(), "since") {
 		t.Fatalf("a bad --since = %v; want a refusal naming it", err)
 	}
+}
+
+// TestFeedCatalogSignsACopyOfACatalogSource fetches a catalog source from
+// a local mirror into a feed's lists directory and publishes it: the feed
+// then carries the category, which its appliances no longer fetch from
+// public hosts.
+func TestFeedCatalogSignsACopyOfACatalogSource(t *testing.T) {
+	mirror := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/copies/hagezi-nsfw" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte("adult.example\nother.example\n"))
+	}))
+	defer mirror.Close()
+	dir := t.TempDir()
+	lists, out, keys := filepath.Join(dir, "lists"), filepath.Join(dir, "feed"), filepath.Join(dir, "keys")
+	os.MkdirAll(lists, 0o755)
+	os.WriteFile(filepath.Join(lists, "abuse.txt"), []byte("abuse.example\n"), 0o644)
+	os.WriteFile(filepath.Join(lists, feed.ListsFile), []byte("[[list]]\nfile = \"abuse.txt\"\ncategory = \"abuse\"\nformat = \"domains\"\nmandatory = true\n"), 0o644)
+	var stdout strings.Builder
+	now := func() time.Time { return time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC) }
+	if err := feedCommand([]string{"catalog", "--lists", lists, "--mirror", mirror.URL + "/copies", "hagezi-nsfw"}, &stdout, now); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "hagezi-nsfw: 2 names (adult, GPL-3.0)") {
+		t.Fatalf("feed catalog said %q", stdout.String())
+	}
+	if err := feedCommand([]string{"keygen", "--out", keys}, io.Discard, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := feedCommand([]string{"publish", "--key", filepath.Join(keys, "feed.key"), "--lists", lists, "--out", out}, io.Discard, now); err != nil {
+		t.Fatal(err)
+	}
+	m, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil || !strings.Contains(string(m), `"file": "catalog.hagezi-nsfw"`) || !strings.Contains(string(m), `"category": "adult"`) {
+		t.Fatalf("manifest %s, %v", m, err)
+	}
+	t.Run("a source asked outside its hours without a mirror is refused, saying when", func(t *testing.T) {
+		err := feedCommand([]string{"catalog", "--lists", lists, "ut1-adult"}, io.Discard, now)
+		if err == nil || !strings.Contains(err.Error(), "19:00-08:00") {
+			t.Fatalf("got %v", err)
+		}
+	})
 }

@@ -33,6 +33,9 @@ usage (every command takes -config FILE; see configs/helpline.toml):
                                             (or -config F: DIR is the directory of [feed] key)
   amane-helpline feed publish -config F     sign [feed] lists plus the confirmed domains into [feed] dir
   amane-helpline feed publish --key FILE --lists DIR --out FEEDDIR [--name N] [--expires 720h] [--contact FILE]
+  amane-helpline feed catalog --lists DIR [--mirror URL] SOURCE_ID...
+                                            copy catalog sources into the feed's lists, so that the next
+                                            publish signs them and appliances need no public host
                                             the same without a configuration (and without confirmed domains)
 
 The operators' commands work while serve runs: they talk to it over state_dir/control.sock,
