@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,23 +79,53 @@ func TestUDPUpstreamAcceptsOnlyTheMatchingReply(t *testing.T) {
 	}
 }
 
+// TestUDPUpstreamUsesFreshIDs asks 512 questions one after another and
+// wants IDs an attacker cannot foresee (RFC 5452 9.2): spread over both
+// bytes, and with no step between one ID and the next that repeats. A fixed
+// ID piles up in one bucket; a counting ID, from any start and with any
+// stride, repeats its step 511 times, while 511 steps between random IDs
+// repeat one value 5 times with a chance of about 1.5 in 10^8, and a byte
+// value shows up more than 16 times in 512 random IDs about 5 in 10^8.
 func TestUDPUpstreamUsesFreshIDs(t *testing.T) {
-	var ids [256]atomic.Int32
+	const n = 512
+	var mu sync.Mutex
+	var ids []uint16
 	up := startUpstream(t, func(q *dns.Msg, _ bool) [][]byte {
-		ids[q.Id%256].Add(1)
+		mu.Lock()
+		ids = append(ids, q.Id)
+		mu.Unlock()
 		return [][]byte{pack(t, answerA(q, "93.184.215.14", 60))}
 	})
 	tr := newUDPTransport(up.addr())
 	defer tr.close()
-	for i := range 512 {
-		q := newQuery("n"+string(rune('a'+i%26))+".example", dns.TypeA)
+	for i := range n {
+		q := newQuery(fmt.Sprintf("n%d.example", i), dns.TypeA)
 		if _, err := tr.exchange(t.Context(), q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for i := range ids { // 512 IDs in 256 buckets: a fixed or counting ID would pile up
-		if ids[i].Load() > 12 {
-			t.Fatalf("ID bucket %d got %d of 512 queries: IDs are not random", i, ids[i].Load())
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ids) != n {
+		t.Fatalf("the upstream saw %d queries, want %d", len(ids), n)
+	}
+	var low, high [256]int
+	steps := make(map[uint16]int)
+	for i, id := range ids {
+		low[id&0xff]++
+		high[id>>8]++
+		if i > 0 {
+			steps[id-ids[i-1]]++
+		}
+	}
+	for b := range 256 { // 512 IDs in 256 buckets: 2 each on average
+		if low[b] > 16 || high[b] > 16 {
+			t.Fatalf("of %d IDs, %d end in byte %d and %d start with it: IDs are not random", n, low[b], b, high[b])
+		}
+	}
+	for step, k := range steps {
+		if k >= 5 {
+			t.Fatalf("%d of %d consecutive IDs differ by %d: IDs are counted, not random", k, n-1, step)
 		}
 	}
 }
