@@ -24,6 +24,9 @@ type fakeUpstream struct {
 	respond func(q *dns.Msg, tcp bool) [][]byte
 	queries atomic.Int64
 	wg      sync.WaitGroup
+
+	mu    sync.Mutex     // guards following
+	ports map[uint16]int // UDP queries by source port
 }
 
 // answerA is the usual good reply: one A record.
@@ -76,6 +79,13 @@ func startUpstream(t testing.TB, respond func(q *dns.Msg, tcp bool) [][]byte) *f
 
 func (u *fakeUpstream) addr() string { return u.udp.LocalAddr().String() }
 
+// sourcePorts returns how many distinct source ports the UDP queries came from.
+func (u *fakeUpstream) sourcePorts() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.ports)
+}
+
 func (u *fakeUpstream) serveUDP() {
 	defer u.wg.Done()
 	buf := make([]byte, 65535)
@@ -89,6 +99,12 @@ func (u *fakeUpstream) serveUDP() {
 			continue
 		}
 		u.queries.Add(1)
+		u.mu.Lock()
+		if u.ports == nil {
+			u.ports = make(map[uint16]int)
+		}
+		u.ports[from.Port()]++
+		u.mu.Unlock()
 		go func() {
 			for _, b := range u.respond(q, false) {
 				u.udp.WriteToUDPAddrPort(b, from)

@@ -1,11 +1,13 @@
 package resolver
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -128,6 +130,68 @@ func TestUDPUpstreamUsesFreshIDs(t *testing.T) {
 			t.Fatalf("%d of %d consecutive IDs differ by %d: IDs are counted, not random", k, n-1, step)
 		}
 	}
+}
+
+// TestUDPUpstreamUsesAFreshPortForEveryQuery counts the source ports that
+// 1,000 queries come from (RFC 5452 9.2). Each query has its own socket
+// and the kernel picks its port at random from r free ports of the
+// ephemeral range, so ports repeat only by chance, as birthdays do: about
+// Poisson with mean mu = n - r(1 - (1-1/r)^n), roughly n²/2r, which is
+// 17.5 for Linux's default range of 28,232 ports. The test allows
+// mu + 8 sqrt(mu) + 1 repeats (at least 948 ports on Linux's default;
+// about 2 in 10^11 to fail by chance), which still fails for a socket that
+// carries just two queries (at most 500 ports).
+func TestUDPUpstreamUsesAFreshPortForEveryQuery(t *testing.T) {
+	const n = 1000
+	r := ephemeralPorts()
+	mu := n - r*(1-math.Pow(1-1/r, n))
+	want := n - int(math.Ceil(mu+8*math.Sqrt(mu)+1))
+	if want <= n/2 {
+		t.Skipf("the ephemeral range has %.0f ports: too few to tell a fresh port per query from a port per two", r)
+	}
+	up := goodUpstream(t)
+	fds := openFiles()
+	tr := newUDPTransport(up.addr())
+	for i := range n {
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		_, err := tr.exchange(ctx, newQuery(fmt.Sprintf("n%d.example", i), dns.TypeA))
+		cancel()
+		if err != nil {
+			t.Fatalf("query %d: %v", i, err)
+		}
+	}
+	tr.close()
+	got := up.sourcePorts()
+	t.Logf("%d queries came from %d source ports (at least %d wanted; %.1f repeats expected by chance)", n, got, want, mu)
+	if got < want {
+		t.Fatalf("%d queries came from %d source ports, want at least %d", n, got, want)
+	}
+	if after := openFiles(); fds >= 0 && after > fds+4 {
+		t.Fatalf("%d files open after the transport closed, %d before: sockets leak", after, fds)
+	}
+}
+
+// ephemeralPorts is the size of the range the kernel picks source ports
+// from: Linux's setting, else the IANA range 49152-65535 other systems use.
+func ephemeralPorts() float64 {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 16384
+	}
+	var lo, hi int
+	if _, err := fmt.Sscan(string(b), &lo, &hi); err != nil || hi < lo {
+		return 16384
+	}
+	return float64(hi - lo + 1)
+}
+
+// openFiles counts this process's open files, or -1 where /proc does not tell.
+func openFiles() int {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(fds)
 }
 
 func TestFailoverAndHealth(t *testing.T) {
