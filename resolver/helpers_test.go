@@ -213,3 +213,19 @@ func newQuery(name string, qtype uint16) *dns.Msg {
 	m.SetQuestion(dns.Fqdn(name), qtype)
 	return m
 }
+
+// waitFor returns what ch gives, or fails the test if it gives nothing
+// within 5 seconds: a test waits on a signal, with a deadline.
+func waitFor[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	timer := time.NewTimer(5 * time.Second)
+	defer timer.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-timer.C:
+		t.Fatalf("no sign of %s after 5 s", what)
+		var zero T
+		return zero
+	}
+}
