@@ -1,9 +1,12 @@
 package resolver
 
 import (
+	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/amane-dns/amane/policy"
 	"github.com/miekg/dns"
 )
 
@@ -43,5 +46,54 @@ func TestADeclinedPrefetchIsTriedAgain(t *testing.T) {
 	h.bg.Wait()
 	if n := h.Stats.Prefetches.Load(); n != 1 {
 		t.Fatalf("%d prefetches once the upstreams were idle, want 1: the declined one left its entry marked", n)
+	}
+}
+
+// TestAStaleAnswerKeepsThePolicysTTLCap serves a stale answer (RFC 8767)
+// ten seconds before a bedtime: its TTL must end at the bedtime, as a
+// fresh answer's would, not 30 s later.
+func TestAStaleAnswerKeepsThePolicysTTLCap(t *testing.T) {
+	var mu sync.Mutex
+	failing := false
+	up := startUpstream(t, func(q *dns.Msg, _ bool) [][]byte {
+		mu.Lock()
+		defer mu.Unlock()
+		if failing {
+			return nil
+		}
+		return [][]byte{pack(t, answerA(q, "93.184.215.14", 60))}
+	})
+	clock := newFakeClock() // a Monday, 20:00 UTC
+	cfg := testConfig(up.addr())
+	cfg.Upstream.Timeout = 100 * time.Millisecond
+	h := newTestHandler(t, cfg, clock.Now)
+	p, err := policy.NewSnapshot(policy.Config{
+		Timezone: "UTC",
+		Filter:   policy.DefaultFilterConfig(),
+		Profiles: []policy.ProfileConfig{{Name: "child", Preset: "9-12", Schedules: []policy.ScheduleConfig{
+			{Days: []string{"all"}, From: "21:00", To: "07:00", Block: policy.CategorySpec{All: true}},
+		}}},
+		Devices: []policy.DeviceConfig{{Name: "tablet", IP: netip.MustParseAddr("127.0.0.1"), Profile: "child"}},
+	}, nil, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.SetPolicy(p)
+	if r := ask(t, h, newQuery("homework.example", dns.TypeA)); len(r.Answer) != 1 {
+		t.Fatalf("reply %v", r)
+	}
+
+	mu.Lock()
+	failing = true
+	mu.Unlock()
+	clock.Advance(time.Hour - 10*time.Second)
+	m := newQuery("homework.example", dns.TypeA)
+	m.SetEdns0(1232, false)
+	r := ask(t, h, m)
+	if len(r.Answer) != 1 || extendedError(r) != edeStaleAnswer {
+		t.Fatalf("want a stale answer, got %v", r)
+	}
+	if ttl := r.Answer[0].Header().Ttl; ttl != 10 {
+		t.Fatalf("stale answer with TTL %d ten seconds before bedtime, want 10", ttl)
 	}
 }
