@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -229,3 +230,18 @@ func waitFor[T any](t testing.TB, ch <-chan T, what string) T {
 		return zero
 	}
 }
+
+// fakeTransport is an upstream without a socket, for tests that must know
+// where every goroutine waits (testing/synctest cannot see into sockets).
+type fakeTransport struct {
+	onExchange func(ctx context.Context, q *dns.Msg) (*dns.Msg, error)
+}
+
+var _ transport = (*fakeTransport)(nil)
+
+func (f *fakeTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+	return f.onExchange(ctx, q)
+}
+
+func (f *fakeTransport) String() string { return "fake" }
+func (f *fakeTransport) close()         {}
