@@ -300,3 +300,24 @@ func TestDNSOverTLS(t *testing.T) {
 		}
 	})
 }
+
+// TestUDPUpstreamOverIPv6 covers the IPv6 socket of dialUpstreamUDP.
+func TestUDPUpstreamOverIPv6(t *testing.T) {
+	pc, err := net.ListenPacket("udp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		w.WriteMsg(answerA(q, "93.184.215.14", 60))
+	})}
+	go srv.ActivateAndServe()
+	defer srv.Shutdown()
+	tr := newUDPTransport(pc.LocalAddr().String())
+	defer tr.close()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	r, err := tr.exchange(ctx, newQuery("www.example.com", dns.TypeA))
+	if err != nil || len(r.Answer) != 1 {
+		t.Fatalf("reply %v, err %v", r, err)
+	}
+}

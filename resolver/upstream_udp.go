@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -31,18 +32,27 @@ const udpBufSize = 4096
 
 var udpBufs = sync.Pool{New: func() any { return new([udpBufSize]byte) }}
 
+// udpPeer is a UDP socket connected to an upstream, for one query: a
+// *net.UDPConn, or on Linux an *os.File (upstream_udp_linux.go).
+type udpPeer interface {
+	Read(b []byte) (int, error)
+	Write(b []byte) (int, error)
+	SetReadDeadline(t time.Time) error
+	Close() error
+}
+
 // udpTransport sends queries over UDP to one server, each on its own socket,
 // matching the reply to its query by ID and question (RFC 5452 9.1). A
 // truncated reply is asked again over TCP (RFC 7766 5).
 type udpTransport struct {
 	addr  string
-	raddr *net.UDPAddr // nil when addr does not parse; then every query fails
+	raddr netip.AddrPort // invalid when addr does not parse; then every query fails
 	tcp   *streamTransport
 
-	spares  chan *net.UDPConn // opened ahead, each for one query; only the filler sends
-	wake    chan struct{}     // capacity 1: asks the filler to top the spares up
-	done    chan struct{}     // closed by close
-	started atomic.Bool       // the filler runs (it starts with the first query)
+	spares  chan udpPeer  // opened ahead, each for one query; only the filler sends
+	wake    chan struct{} // capacity 1: asks the filler to top the spares up
+	done    chan struct{} // closed by close
+	started atomic.Bool   // the filler runs (it starts with the first query)
 
 	mu     sync.Mutex // guards following, and the start of the filler
 	closed bool
@@ -53,13 +63,11 @@ func newUDPTransport(addr string) *udpTransport {
 	t := &udpTransport{
 		addr:   addr,
 		tcp:    newStreamTransport("tcp://"+addr, plainDialer(addr)),
-		spares: make(chan *net.UDPConn, udpSpares),
+		spares: make(chan udpPeer, udpSpares),
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}
-	if ap, err := netip.ParseAddrPort(addr); err == nil {
-		t.raddr = net.UDPAddrFromAddrPort(ap)
-	}
+	t.raddr, _ = netip.ParseAddrPort(addr)
 	return t
 }
 
@@ -100,6 +108,8 @@ func (t *udpTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, erro
 			return nil, context.DeadlineExceeded
 		case errors.Is(err, syscall.ECONNREFUSED):
 			continue // an ICMP error, which anyone can forge: wait for the answer until the deadline
+		case errors.Is(err, io.EOF):
+			continue // an empty datagram, as an *os.File reports it
 		case err != nil:
 			return nil, err
 		}
@@ -117,11 +127,11 @@ func (t *udpTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, erro
 // take returns a socket for one query: a spare if one is ready, else one
 // opened here. The filler is woken once half the spares are gone, so that
 // it opens them in batches rather than one wake-up a query.
-func (t *udpTransport) take() (*net.UDPConn, error) {
+func (t *udpTransport) take() (udpPeer, error) {
 	if !t.started.Load() {
 		t.startFiller()
 	}
-	var c *net.UDPConn
+	var c udpPeer
 	select {
 	case c = <-t.spares:
 	default:
@@ -140,11 +150,16 @@ func (t *udpTransport) take() (*net.UDPConn, error) {
 
 // open connects a new socket to the upstream. Without a local address the
 // kernel binds it to a random free port of the ephemeral range at connect.
-func (t *udpTransport) open() (*net.UDPConn, error) {
-	if t.raddr == nil {
+func (t *udpTransport) open() (udpPeer, error) {
+	if !t.raddr.IsValid() {
 		return nil, errors.New("upstream " + t.addr + " is not IP:PORT")
 	}
-	return net.DialUDP("udp", nil, t.raddr)
+	return dialUpstreamUDP(t.raddr)
+}
+
+// dialUDPPeer is dialUpstreamUDP through the net package, for every system.
+func dialUDPPeer(addr netip.AddrPort) (udpPeer, error) {
+	return net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(addr))
 }
 
 // startFiller starts the goroutine that keeps the spares full, unless the
