@@ -372,7 +372,10 @@ func (h *Handler) maybePrefetch(q *query, e *entry, now time.Time) {
 		return
 	}
 	if h.inflight.Add(1) > int64(s.cfg.Server.MaxConcurrent/2) {
+		// Declined, not done: a later hit may try again once the
+		// upstreams are less busy.
 		h.inflight.Add(-1)
+		e.prefetching.Store(false)
 		return
 	}
 	h.Stats.Prefetches.Add(1)

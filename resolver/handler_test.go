@@ -1,9 +1,12 @@
 package resolver
 
 import (
+	"context"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/miekg/dns"
@@ -146,33 +149,44 @@ func TestTruncation(t *testing.T) {
 	}
 }
 
+// TestIdenticalQueriesShareOneUpstreamExchange runs in a synctest bubble
+// with an upstream that is a channel, not a socket, so that synctest.Wait
+// tells when every asker waits: on the upstream, or on the exchange it
+// shares. Twenty askers waiting on twenty exchanges would also be blocked,
+// and counted.
 func TestIdenticalQueriesShareOneUpstreamExchange(t *testing.T) {
-	release := make(chan struct{})
-	up := startUpstream(t, func(q *dns.Msg, _ bool) [][]byte {
-		<-release
-		return [][]byte{pack(t, answerA(q, "93.184.215.14", 300))}
-	})
-	h := newTestHandler(t, testConfig(up.addr()), nil)
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if r := ask(t, h, newQuery("shared.example", dns.TypeA)); len(r.Answer) != 1 {
-				t.Errorf("reply %v", r)
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var exchanges atomic.Int64
+		h := newTestHandler(t, testConfig("127.0.0.1:9"), nil)
+		h.settings.Load().public.ups[0].t = &fakeTransport{onExchange: func(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+			exchanges.Add(1)
+			select {
+			case <-release:
+				return answerA(q, "93.184.215.14", 300), nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
 			}
-		}()
-	}
-	// Every asker must be waiting before the upstream answers.
-	deadline := time.Now().Add(5 * time.Second)
-	for h.Stats.CacheMisses.Load() < 20 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	close(release)
-	wg.Wait()
-	if n := up.queries.Load(); n != 1 {
-		t.Fatalf("%d upstream queries for 20 identical questions", n)
-	}
+		}}
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				out := h.Answer(loopback, false, pack(t, newQuery("shared.example", dns.TypeA)), nil)
+				if r := new(dns.Msg); r.Unpack(out) != nil || len(r.Answer) != 1 {
+					t.Errorf("reply %x", out)
+				}
+			})
+		}
+		synctest.Wait()
+		if misses := h.Stats.CacheMisses.Load(); misses != 20 {
+			t.Fatalf("%d cache misses with every asker waiting, want 20", misses)
+		}
+		close(release)
+		wg.Wait()
+		if n := exchanges.Load(); n != 1 {
+			t.Fatalf("%d upstream exchanges for 20 identical questions", n)
+		}
+	})
 }
 
 func TestServeStale(t *testing.T) {
@@ -338,8 +352,13 @@ func TestLocalNames(t *testing.T) {
 }
 
 func TestMaxConcurrentRefusesBeyondTheBound(t *testing.T) {
+	arrived := make(chan struct{}, 1)
 	release := make(chan struct{})
 	up := startUpstream(t, func(q *dns.Msg, _ bool) [][]byte {
+		select {
+		case arrived <- struct{}{}:
+		default: // a retry of the same query
+		}
 		<-release
 		return [][]byte{pack(t, answerA(q, "93.184.215.14", 300))}
 	})
@@ -348,11 +367,8 @@ func TestMaxConcurrentRefusesBeyondTheBound(t *testing.T) {
 	cfg.Server.MaxConcurrent = 1
 	cfg.Upstream.Timeout = 2 * time.Second
 	h := newTestHandler(t, cfg, nil)
-	go ask(t, h, newQuery("slow.example", dns.TypeA))
-	deadline := time.Now().Add(5 * time.Second)
-	for h.inflight.Load() < 1 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	go h.Answer(loopback, false, pack(t, newQuery("slow.example", dns.TypeA)), nil)
+	waitFor(t, arrived, "the first query at the upstream") // it holds the only place
 	if r := ask(t, h, newQuery("other.example", dns.TypeA)); r.Rcode != dns.RcodeRefused {
 		t.Fatalf("rcode %s beyond max_concurrent", dns.RcodeToString[r.Rcode])
 	}

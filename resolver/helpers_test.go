@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -24,6 +25,9 @@ type fakeUpstream struct {
 	respond func(q *dns.Msg, tcp bool) [][]byte
 	queries atomic.Int64
 	wg      sync.WaitGroup
+
+	mu    sync.Mutex     // guards following
+	ports map[uint16]int // UDP queries by source port
 }
 
 // answerA is the usual good reply: one A record.
@@ -76,6 +80,13 @@ func startUpstream(t testing.TB, respond func(q *dns.Msg, tcp bool) [][]byte) *f
 
 func (u *fakeUpstream) addr() string { return u.udp.LocalAddr().String() }
 
+// sourcePorts returns how many distinct source ports the UDP queries came from.
+func (u *fakeUpstream) sourcePorts() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.ports)
+}
+
 func (u *fakeUpstream) serveUDP() {
 	defer u.wg.Done()
 	buf := make([]byte, 65535)
@@ -89,6 +100,12 @@ func (u *fakeUpstream) serveUDP() {
 			continue
 		}
 		u.queries.Add(1)
+		u.mu.Lock()
+		if u.ports == nil {
+			u.ports = make(map[uint16]int)
+		}
+		u.ports[from.Port()]++
+		u.mu.Unlock()
 		go func() {
 			for _, b := range u.respond(q, false) {
 				u.udp.WriteToUDPAddrPort(b, from)
@@ -197,3 +214,34 @@ func newQuery(name string, qtype uint16) *dns.Msg {
 	m.SetQuestion(dns.Fqdn(name), qtype)
 	return m
 }
+
+// waitFor returns what ch gives, or fails the test if it gives nothing
+// within 5 seconds: a test waits on a signal, with a deadline.
+func waitFor[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	timer := time.NewTimer(5 * time.Second)
+	defer timer.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-timer.C:
+		t.Fatalf("no sign of %s after 5 s", what)
+		var zero T
+		return zero
+	}
+}
+
+// fakeTransport is an upstream without a socket, for tests that must know
+// where every goroutine waits (testing/synctest cannot see into sockets).
+type fakeTransport struct {
+	onExchange func(ctx context.Context, q *dns.Msg) (*dns.Msg, error)
+}
+
+var _ transport = (*fakeTransport)(nil)
+
+func (f *fakeTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+	return f.onExchange(ctx, q)
+}
+
+func (f *fakeTransport) String() string { return "fake" }
+func (f *fakeTransport) close()         {}

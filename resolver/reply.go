@@ -26,7 +26,9 @@ func (q *query) ttlCap() uint32 {
 func (q *query) fromEntry(e *entry, dst []byte, now time.Time, stale bool) []byte {
 	cap, ede := q.ttlCap(), uint16(0)
 	if stale {
-		cap, ede = staleTTL, edeStaleAnswer
+		// The policy's cap holds for stale answers too, so that a
+		// bedtime starts on time even when the upstreams are down.
+		cap, ede = min(cap, staleTTL), edeStaleAnswer
 	}
 	start := len(dst)
 	dst = e.appendAnswer(dst, &q.req, now, cap, stale, q.set.ednsSize, ede)

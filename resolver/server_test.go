@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -77,7 +77,9 @@ func TestReloadUnderLoadLosesNoQuery(t *testing.T) {
 	s := startServer(t, h)
 	ctx, cancel := context.WithCancel(context.Background())
 	var asked, failed atomic.Int64
+	answered := make(chan struct{}) // a query answered while the test listens
 	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }() // also when a reload fails the test
 	for w := range 4 {
 		wg.Add(1)
 		go func() {
@@ -95,6 +97,10 @@ func TestReloadUnderLoadLosesNoQuery(t *testing.T) {
 					failed.Add(1)
 					t.Errorf("%s: reply %v, err %v", name, r, err)
 				}
+				select {
+				case answered <- struct{}{}:
+				default: // nobody counting
+				}
 			}
 		}()
 	}
@@ -106,8 +112,8 @@ func TestReloadUnderLoadLosesNoQuery(t *testing.T) {
 		if err := h.Reload(cfg); err != nil {
 			t.Fatal(err)
 		}
-		for n := asked.Load(); asked.Load() < n+8; { // some queries between each pair of reloads
-			runtime.Gosched()
+		for range 8 { // some queries answered between each pair of reloads
+			waitFor(t, answered, "a query answered after reload "+strconv.Itoa(i))
 		}
 	}
 	cancel()
@@ -137,7 +143,10 @@ func TestShutdownLetsQueriesInFlightFinish(t *testing.T) {
 	arrived := make(chan struct{}, 1)
 	release := make(chan struct{})
 	up := startUpstream(t, func(q *dns.Msg, _ bool) [][]byte {
-		arrived <- struct{}{}
+		select {
+		case arrived <- struct{}{}:
+		default: // a retry of the same query
+		}
 		<-release
 		return [][]byte{pack(t, answerA(q, "93.184.215.14", 300))}
 	})
@@ -155,7 +164,7 @@ func TestShutdownLetsQueriesInFlightFinish(t *testing.T) {
 		r, _, _ := c.Exchange(newQuery("slow.example", dns.TypeA), s.UDPAddrs()[0])
 		got <- r
 	}()
-	<-arrived
+	waitFor(t, arrived, "the query at the upstream")
 	done := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -163,10 +172,10 @@ func TestShutdownLetsQueriesInFlightFinish(t *testing.T) {
 		done <- s.Shutdown(ctx)
 	}()
 	close(release)
-	if err := <-done; err != nil {
+	if err := waitFor(t, done, "the end of the shutdown"); err != nil {
 		t.Fatal(err)
 	}
-	if r := <-got; r == nil || len(r.Answer) != 1 {
+	if r := waitFor(t, got, "the answer"); r == nil || len(r.Answer) != 1 {
 		t.Fatalf("the query in flight at shutdown got %v", r)
 	}
 }

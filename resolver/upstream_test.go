@@ -1,16 +1,20 @@
 package resolver
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,25 +81,117 @@ func TestUDPUpstreamAcceptsOnlyTheMatchingReply(t *testing.T) {
 	}
 }
 
+// TestUDPUpstreamUsesFreshIDs asks 512 questions one after another and
+// wants IDs an attacker cannot foresee (RFC 5452 9.2): spread over both
+// bytes, and with no step between one ID and the next that repeats. A fixed
+// ID piles up in one bucket; a counting ID, from any start and with any
+// stride, repeats its step 511 times, while 511 steps between random IDs
+// repeat one value 5 times with a chance of about 1.5 in 10^8, and a byte
+// value shows up more than 16 times in 512 random IDs about 5 in 10^8.
 func TestUDPUpstreamUsesFreshIDs(t *testing.T) {
-	var ids [256]atomic.Int32
+	const n = 512
+	var mu sync.Mutex
+	var ids []uint16
 	up := startUpstream(t, func(q *dns.Msg, _ bool) [][]byte {
-		ids[q.Id%256].Add(1)
+		mu.Lock()
+		ids = append(ids, q.Id)
+		mu.Unlock()
 		return [][]byte{pack(t, answerA(q, "93.184.215.14", 60))}
 	})
 	tr := newUDPTransport(up.addr())
 	defer tr.close()
-	for i := range 512 {
-		q := newQuery("n"+string(rune('a'+i%26))+".example", dns.TypeA)
+	for i := range n {
+		q := newQuery(fmt.Sprintf("n%d.example", i), dns.TypeA)
 		if _, err := tr.exchange(t.Context(), q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for i := range ids { // 512 IDs in 256 buckets: a fixed or counting ID would pile up
-		if ids[i].Load() > 12 {
-			t.Fatalf("ID bucket %d got %d of 512 queries: IDs are not random", i, ids[i].Load())
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ids) != n {
+		t.Fatalf("the upstream saw %d queries, want %d", len(ids), n)
+	}
+	var low, high [256]int
+	steps := make(map[uint16]int)
+	for i, id := range ids {
+		low[id&0xff]++
+		high[id>>8]++
+		if i > 0 {
+			steps[id-ids[i-1]]++
 		}
 	}
+	for b := range 256 { // 512 IDs in 256 buckets: 2 each on average
+		if low[b] > 16 || high[b] > 16 {
+			t.Fatalf("of %d IDs, %d end in byte %d and %d start with it: IDs are not random", n, low[b], b, high[b])
+		}
+	}
+	for step, k := range steps {
+		if k >= 5 {
+			t.Fatalf("%d of %d consecutive IDs differ by %d: IDs are counted, not random", k, n-1, step)
+		}
+	}
+}
+
+// TestUDPUpstreamUsesAFreshPortForEveryQuery counts the source ports that
+// 1,000 queries come from (RFC 5452 9.2). Each query has its own socket
+// and the kernel picks its port at random from r free ports of the
+// ephemeral range, so ports repeat only by chance, as birthdays do: about
+// Poisson with mean mu = n - r(1 - (1-1/r)^n), roughly n²/2r, which is
+// 17.5 for Linux's default range of 28,232 ports. The test allows
+// mu + 8 sqrt(mu) + 1 repeats (at least 948 ports on Linux's default;
+// about 2 in 10^11 to fail by chance), which still fails for a socket that
+// carries just two queries (at most 500 ports).
+func TestUDPUpstreamUsesAFreshPortForEveryQuery(t *testing.T) {
+	const n = 1000
+	r := ephemeralPorts()
+	mu := n - r*(1-math.Pow(1-1/r, n))
+	want := n - int(math.Ceil(mu+8*math.Sqrt(mu)+1))
+	if want <= n/2 {
+		t.Skipf("the ephemeral range has %.0f ports: too few to tell a fresh port per query from a port per two", r)
+	}
+	up := goodUpstream(t)
+	fds := openFiles()
+	tr := newUDPTransport(up.addr())
+	for i := range n {
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		_, err := tr.exchange(ctx, newQuery(fmt.Sprintf("n%d.example", i), dns.TypeA))
+		cancel()
+		if err != nil {
+			t.Fatalf("query %d: %v", i, err)
+		}
+	}
+	tr.close()
+	got := up.sourcePorts()
+	t.Logf("%d queries came from %d source ports (at least %d wanted; %.1f repeats expected by chance)", n, got, want, mu)
+	if got < want {
+		t.Fatalf("%d queries came from %d source ports, want at least %d", n, got, want)
+	}
+	if after := openFiles(); fds >= 0 && after > fds+4 {
+		t.Fatalf("%d files open after the transport closed, %d before: sockets leak", after, fds)
+	}
+}
+
+// ephemeralPorts is the size of the range the kernel picks source ports
+// from: Linux's setting, else the IANA range 49152-65535 other systems use.
+func ephemeralPorts() float64 {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 16384
+	}
+	var lo, hi int
+	if _, err := fmt.Sscan(string(b), &lo, &hi); err != nil || hi < lo {
+		return 16384
+	}
+	return float64(hi - lo + 1)
+}
+
+// openFiles counts this process's open files, or -1 where /proc does not tell.
+func openFiles() int {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(fds)
 }
 
 func TestFailoverAndHealth(t *testing.T) {
@@ -203,4 +299,25 @@ func TestDNSOverTLS(t *testing.T) {
 			t.Fatalf("rcode %s with a wrong certificate name", dns.RcodeToString[r.Rcode])
 		}
 	})
+}
+
+// TestUDPUpstreamOverIPv6 covers the IPv6 socket of dialUpstreamUDP.
+func TestUDPUpstreamOverIPv6(t *testing.T) {
+	pc, err := net.ListenPacket("udp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		w.WriteMsg(answerA(q, "93.184.215.14", 60))
+	})}
+	go srv.ActivateAndServe()
+	defer srv.Shutdown()
+	tr := newUDPTransport(pc.LocalAddr().String())
+	defer tr.close()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	r, err := tr.exchange(ctx, newQuery("www.example.com", dns.TypeA))
+	if err != nil || len(r.Answer) != 1 {
+		t.Fatalf("reply %v, err %v", r, err)
+	}
 }

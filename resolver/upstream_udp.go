@@ -2,183 +2,223 @@ package resolver
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/netip"
+	"os"
 	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
 
 	"github.com/miekg/dns"
 )
 
-// udpSocketUses is how many queries one upstream socket carries before a
-// fresh one (with a fresh kernel-chosen random source port) takes over.
-// A new socket per query costs about 60 µs of CPU in Go, more than the whole
-// rest of a cache miss; renewing it every 100 queries keeps the port moving,
-// so an off-path attacker still has to guess both the port and the 16-bit ID
-// (RFC 5452 4, 9.2), at a cost of well under a microsecond a query.
-const udpSocketUses = 100
+// udpSpares is how many sockets a UDP upstream keeps open ahead of need.
+// Each is connected to the upstream from a port the kernel picked at random
+// (Linux draws it from the whole ephemeral range, net.ipv4.ip_local_port_range)
+// and carries exactly one query, then is closed: every query gets a fresh
+// random source port and a fresh random ID, so an off-path attacker has to
+// guess both (RFC 5452 4, 9.2). Opening a socket costs a few syscalls; the
+// spares take that off the query's way, and a burst larger than the spares
+// opens its own sockets rather than wait.
+const udpSpares = 16
 
-// udpTransport sends queries over UDP to one server, matching each reply to
-// its query by ID and question (RFC 5452 9.1). A truncated reply is asked
-// again over TCP (RFC 7766 5).
+// udpBufSize holds any reply to a query amane sends: it never advertises an
+// EDNS buffer over 4096 bytes (Config.Validate).
+const udpBufSize = 4096
+
+var udpBufs = sync.Pool{New: func() any { return new([udpBufSize]byte) }}
+
+// udpPeer is a UDP socket connected to an upstream, for one query: a
+// *net.UDPConn, or on Linux an *os.File (upstream_udp_linux.go).
+type udpPeer interface {
+	Read(b []byte) (int, error)
+	Write(b []byte) (int, error)
+	SetReadDeadline(t time.Time) error
+	Close() error
+}
+
+// udpTransport sends queries over UDP to one server, each on its own socket,
+// matching the reply to its query by ID and question (RFC 5452 9.1). A
+// truncated reply is asked again over TCP (RFC 7766 5).
 type udpTransport struct {
-	addr string
-	tcp  *streamTransport
+	addr  string
+	raddr netip.AddrPort // invalid when addr does not parse; then every query fails
+	tcp   *streamTransport
 
-	mu  sync.Mutex // guards cur
-	cur *udpSocket
+	spares  chan udpPeer  // opened ahead, each for one query; only the filler sends
+	wake    chan struct{} // capacity 1: asks the filler to top the spares up
+	done    chan struct{} // closed by close
+	started atomic.Bool   // the filler runs (it starts with the first query)
+
+	mu     sync.Mutex // guards following, and the start of the filler
+	closed bool
+	filler sync.WaitGroup
 }
 
 func newUDPTransport(addr string) *udpTransport {
-	return &udpTransport{addr: addr, tcp: newStreamTransport("tcp://"+addr, plainDialer(addr))}
+	t := &udpTransport{
+		addr:   addr,
+		tcp:    newStreamTransport("tcp://"+addr, plainDialer(addr)),
+		spares: make(chan udpPeer, udpSpares),
+		wake:   make(chan struct{}, 1),
+		done:   make(chan struct{}),
+	}
+	t.raddr, _ = netip.ParseAddrPort(addr)
+	return t
 }
 
 func (t *udpTransport) String() string { return "udp://" + t.addr }
 
-// udpSocket is one connected socket shared by up to udpSocketUses queries,
-// with a reader that hands each datagram to the query waiting on its ID.
-type udpSocket struct {
-	conn *net.UDPConn
-
-	mu      sync.Mutex // guards following
-	pending map[uint16]chan []byte
-	uses    int
-	retired bool
-}
-
 func (t *udpTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
-	ch := make(chan []byte, 4)
-	s, id, err := t.socket(ch)
+	conn, err := t.take()
 	if err != nil {
 		return nil, err
 	}
-	q.Id = id
-	defer s.unregister(id)
+	defer conn.Close() // one query per socket: its port is never used again by us
+	// The IDs come from math/rand/v2's global generator, a ChaCha8 stream
+	// seeded by the runtime from the operating system's entropy: not
+	// predictable from outside.
+	q.Id = uint16(rand.Uint32())
 	pkt, err := q.Pack()
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.conn.Write(pkt); err != nil {
+	if deadline, ok := ctx.Deadline(); ok {
+		conn.SetReadDeadline(deadline)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if _, err := conn.Write(pkt); err != nil {
 		return nil, err
 	}
+	buf := udpBufs.Get().(*[udpBufSize]byte)
+	defer udpBufs.Put(buf)
 	for {
-		select {
-		case <-ctx.Done():
+		// A connected socket only receives from the server's address and
+		// port; the rest is checked here.
+		n, err := conn.Read(buf[:])
+		switch {
+		case ctx.Err() != nil:
 			return nil, ctx.Err()
-		case b := <-ch:
-			r := new(dns.Msg)
-			if r.Unpack(b) != nil || checkReply(q, r) != nil {
-				continue // junk or a spoofing attempt: read past it until the deadline
-			}
-			if r.Truncated {
-				return t.tcp.exchange(ctx, q)
-			}
-			return r, nil
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, context.DeadlineExceeded
+		case errors.Is(err, syscall.ECONNREFUSED):
+			continue // an ICMP error, which anyone can forge: wait for the answer until the deadline
+		case errors.Is(err, io.EOF):
+			continue // an empty datagram, as an *os.File reports it
+		case err != nil:
+			return nil, err
 		}
+		r := new(dns.Msg)
+		if r.Unpack(buf[:n]) != nil || checkReply(q, r) != nil {
+			continue // junk or a spoofing attempt: read past it until the deadline
+		}
+		if r.Truncated {
+			return t.tcp.exchange(ctx, q)
+		}
+		return r, nil
 	}
 }
 
-// socket registers ch for a fresh ID on the socket the next query should
-// use, opening a new socket when the current one has carried its share.
-func (t *udpTransport) socket(ch chan []byte) (*udpSocket, uint16, error) {
+// take returns a socket for one query: a spare if one is ready, else one
+// opened here. The filler is woken once half the spares are gone, so that
+// it opens them in batches rather than one wake-up a query.
+func (t *udpTransport) take() (udpPeer, error) {
+	if !t.started.Load() {
+		t.startFiller()
+	}
+	var c udpPeer
+	select {
+	case c = <-t.spares:
+	default:
+	}
+	if len(t.spares) <= udpSpares/2 {
+		select {
+		case t.wake <- struct{}{}:
+		default: // already asked
+		}
+	}
+	if c != nil {
+		return c, nil
+	}
+	return t.open()
+}
+
+// open connects a new socket to the upstream. Without a local address the
+// kernel binds it to a random free port of the ephemeral range at connect.
+func (t *udpTransport) open() (udpPeer, error) {
+	if !t.raddr.IsValid() {
+		return nil, errors.New("upstream " + t.addr + " is not IP:PORT")
+	}
+	return dialUpstreamUDP(t.raddr)
+}
+
+// dialUDPPeer is dialUpstreamUDP through the net package, for every system.
+func dialUDPPeer(addr netip.AddrPort) (udpPeer, error) {
+	return net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(addr))
+}
+
+// startFiller starts the goroutine that keeps the spares full, unless the
+// transport is closed: a transport that never carries a query never opens
+// a socket.
+func (t *udpTransport) startFiller() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.cur != nil {
-		if id, ok := t.cur.register(ch); ok {
-			return t.cur, id, nil
-		}
+	if t.closed || t.started.Load() {
+		return
 	}
-	raddr, err := net.ResolveUDPAddr("udp", t.addr)
-	if err != nil {
-		return nil, 0, err
-	}
-	conn, err := net.DialUDP("udp", nil, raddr)
-	if err != nil {
-		return nil, 0, err
-	}
-	t.cur = &udpSocket{conn: conn, pending: make(map[uint16]chan []byte)}
-	go t.cur.read()
-	id, _ := t.cur.register(ch)
-	return t.cur, id, nil
+	t.started.Store(true)
+	t.filler.Add(1)
+	go t.fill()
 }
 
-// register counts one more use and picks a random ID not in use on this
-// socket. It reports false, retiring the socket, when the socket has had its
-// share; a retired socket closes once its last query is done. The IDs come
-// from math/rand/v2's global generator, a ChaCha8 stream seeded by the
-// runtime from the operating system's entropy: not predictable from outside.
-func (s *udpSocket) register(ch chan []byte) (uint16, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.uses >= udpSocketUses {
-		s.retired = true
-		if len(s.pending) == 0 {
-			s.conn.Close()
-		}
-		return 0, false
-	}
-	s.uses++
+// fill tops the spares up each time a query takes one, until close. When
+// a socket cannot be opened (out of file descriptors, no route) it gives
+// up until the next query asks, which then opens its own and reports the
+// error.
+func (t *udpTransport) fill() {
+	defer t.filler.Done()
 	for {
-		id := uint16(rand.Uint32())
-		if _, busy := s.pending[id]; !busy {
-			s.pending[id] = ch
-			return id, true
-		}
-	}
-}
-
-func (s *udpSocket) unregister(id uint16) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.pending, id)
-	if s.retired && len(s.pending) == 0 {
-		s.conn.Close()
-	}
-}
-
-// read delivers datagrams until the socket is closed. A connected UDP
-// socket only receives from the server's address and port; what arrives
-// with an unknown ID is dropped here, the rest is checked by the waiter.
-func (s *udpSocket) read() {
-	buf := make([]byte, dns.MaxMsgSize)
-	for {
-		n, err := s.conn.Read(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
+		for len(t.spares) < cap(t.spares) {
+			c, err := t.open()
+			if err != nil {
+				break
 			}
-			continue // ICMP errors surface here as ECONNREFUSED; the waiter times out
-		}
-		if n < headerLen {
-			continue
-		}
-		s.mu.Lock()
-		ch := s.pending[binary.BigEndian.Uint16(buf)]
-		s.mu.Unlock()
-		if ch == nil {
-			continue
+			t.spares <- c // never blocks: only fill sends, and there was room
 		}
 		select {
-		case ch <- append([]byte(nil), buf[:n]...):
-		default: // the waiter already has more junk than it will read
+		case <-t.wake:
+		case <-t.done:
+			return
 		}
 	}
 }
 
+// close stops the filler and closes the spares. Queries in flight keep
+// their sockets and close them when they are done.
 func (t *udpTransport) close() {
 	t.mu.Lock()
-	if t.cur != nil {
-		t.cur.mu.Lock()
-		t.cur.retired = true
-		if len(t.cur.pending) == 0 {
-			t.cur.conn.Close()
-		}
-		t.cur.mu.Unlock()
-		t.cur = nil
+	if t.closed {
+		t.mu.Unlock()
+		return
 	}
+	t.closed = true
 	t.mu.Unlock()
-	t.tcp.close()
+	close(t.done)
+	t.filler.Wait()
+	for {
+		select {
+		case c := <-t.spares:
+			c.Close()
+		default:
+			t.tcp.close()
+			return
+		}
+	}
 }
 
 // checkReply accepts r as the answer to q only if it is a response with the
