@@ -77,7 +77,7 @@ func TestAStaleAnswerKeepsThePolicysTTLCap(t *testing.T) {
 			{Days: []string{"all"}, From: "21:00", To: "07:00", Block: policy.CategorySpec{All: true}},
 		}}},
 		Devices: []policy.DeviceConfig{{Name: "tablet", IP: netip.MustParseAddr("127.0.0.1"), Profile: "child"}},
-	}, nil, 0, nil)
+	}, nil, 0, policy.Contacts{})
 	if err != nil {
 		t.Fatal(err)
 	}
