@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/amane-dns/amane/configs"
 )
@@ -13,6 +14,11 @@ import (
 func checkConfig(w io.Writer, files []string) error {
 	if len(files) == 0 {
 		return errors.New("check-config needs a file: amane check-config /etc/amane/amane.toml")
+	}
+	for _, f := range files {
+		if strings.HasPrefix(f, "-") {
+			return fmt.Errorf("check-config: %q is not a file (it takes no flags): amane check-config FILE...", f)
+		}
 	}
 	bad := 0
 	for _, path := range files {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/amane-dns/amane/appliance"
 	"github.com/amane-dns/amane/configs"
+	"github.com/amane-dns/amane/internal/cliflag"
 	"github.com/amane-dns/amane/packaging/doctor"
 )
 
@@ -24,8 +25,8 @@ func runDoctor(w io.Writer, args []string) error {
 	fl := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	path := fl.String("config", "/etc/amane/amane.toml", "configuration file")
 	timeout := fl.Duration("timeout", 3*time.Second, "how long each network probe may take")
-	if err := fl.Parse(args); err != nil {
-		return err
+	if rest, err := cliflag.ParseInterleaved(fl, args); err != nil || len(rest) > 0 {
+		return errors.Join(err, errors.New("usage: amane doctor [-config FILE] [-timeout 3s]"))
 	}
 	d := &doctor.Doctor{ConfigPath: *path, Timeout: *timeout, Extra: func(cfg *configs.File) []doctor.Result {
 		return append(checkFeeds(cfg), checkReports(cfg, time.Now())...)

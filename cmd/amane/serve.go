@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/amane-dns/amane/appliance"
 	"github.com/amane-dns/amane/configs"
+	"github.com/amane-dns/amane/internal/cliflag"
 	"github.com/amane-dns/amane/internal/watch"
 	"github.com/amane-dns/amane/resolver"
 )
@@ -25,8 +27,8 @@ func serve(args []string) error {
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
 	path := fl.String("config", "", "configuration file (default: the embedded trial configuration)")
 	pprofAddr := fl.String("debug-pprof", "", "serve Go profiles on this loopback address (for measuring, never in production)")
-	if err := fl.Parse(args); err != nil {
-		return err
+	if rest, err := cliflag.ParseInterleaved(fl, args); err != nil || len(rest) > 0 {
+		return errors.Join(err, errors.New("usage: amane serve [-config FILE]"))
 	}
 	if *pprofAddr != "" {
 		if err := servePprof(*pprofAddr); err != nil {
