@@ -79,7 +79,7 @@ func TestCommandLineMistakes(t *testing.T) {
 	}{
 		{"no command is a usage error", args(), "no command given", true},
 		{"an unknown command is a usage error", args("serve-all"), `unknown command "serve-all"`, true},
-		{"feed without a subcommand is a usage error", args("feed"), "want keygen or publish", true},
+		{"feed without a subcommand is a usage error", args("feed"), "want keygen, publish or catalog", true},
 		{"keygen without --out is refused", args("feed", "keygen"), "want --out DIR", false},
 		{"publish without its flags is refused", args("feed", "publish", "--key", "k"), "want --key FILE --lists DIR --out FEEDDIR", false},
 		{"publish with a missing key file is refused", args("feed", "publish", "--key", "/nonexistent/k", "--lists", "l", "--out", "o"), "no such file", false},
