@@ -20,6 +20,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/amane-dns/amane/activity"
+	"github.com/amane-dns/amane/activity/alert"
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/amane-dns/amane/internal/fielderr"
@@ -41,6 +43,10 @@ type File struct {
 	Lists    []blocklist.SourceConfig `toml:"list"`
 	Feeds    []feed.Config            `toml:"feed"`
 	Helpline reports.Config           `toml:"helpline"`
+	// What happened, for the parents: see packages activity and alert.
+	Activity activity.Config  `toml:"activity"`
+	Alerts   []alert.Config   `toml:"alert"`
+	SMTP     alert.SMTPConfig `toml:"smtp"`
 
 	// The policy: see package policy.
 	Timezone    string                 `toml:"timezone"`
@@ -80,7 +86,8 @@ func Defaults() *File {
 	return &File{
 		Log:    LogConfig{Level: "info", Format: "text"},
 		Server: r.Server, Upstream: r.Upstream, Cache: r.Cache, Local: r.Local,
-		Filter: policy.DefaultFilterConfig(),
+		Filter:   policy.DefaultFilterConfig(),
+		Activity: activity.DefaultConfig(),
 	}
 }
 
@@ -223,6 +230,13 @@ func (f *File) validate() error {
 	for i, fc := range f.Feeds {
 		errs = append(errs, fielderr.Within(fmt.Sprintf("feed[%d]", i), fc.Validate())...)
 	}
+	errs = append(errs, fielderr.Flatten(f.Activity.Validate())...)
+	mail := false
+	for i, ac := range f.Alerts {
+		errs = append(errs, fielderr.Within(fmt.Sprintf("alert[%d]", i), ac.Validate())...)
+		mail = mail || strings.HasPrefix(ac.To, "mailto:")
+	}
+	errs = append(errs, fielderr.Flatten(f.SMTP.Validate(mail))...)
 	return errors.Join(errs...)
 }
 

@@ -206,8 +206,8 @@ func TestAnAttemptReachesNtfyAndMailOnceInTheWindow(t *testing.T) {
 	os.WriteFile(pw, []byte("secret\n"), 0o600)
 	c := &clock{t0}
 	a := New(Options{
-		Rules: []Config{{To: topic}, {To: "mailto:mum@example.com", Events: []string{Abuse, Adult}}},
-		SMTP: SMTPConfig{Host: host, Port: port, From: "amane@home.example", User: "amane", PasswordFile: pw, CAFile: ca},
+		Rules:    []Config{{To: topic}, {To: "mailto:mum@example.com", Events: []string{Abuse, Adult}}},
+		SMTP:     SMTPConfig{Host: host, Port: port, From: "amane@home.example", User: "amane", PasswordFile: pw, CAFile: ca},
 		Language: "en", Location: casablanca, Now: c.now})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
