@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/amane-dns/amane/activity"
+	"github.com/amane-dns/amane/activity/alert"
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/amane-dns/amane/configs"
@@ -45,13 +47,17 @@ type Appliance struct {
 	// neighbours is read from [identify] at start; changes take a restart.
 	neighbours *policy.Neighbours // never nil
 	outbox     *reports.Outbox    // nil without a [helpline] and a state_dir
+	activity   *activity.Log      // nil: log = "off" and no [[alert]]
+	alerts     *alert.Alerter     // nil without an [[alert]]
 
-	uses      chan policy.Use
-	usageDone chan struct{}
-	hits      chan reports.Hit // nil when nothing is counted for the helpline
-	hitsDone  chan struct{}
-	cacheFile string
-	stop      context.CancelFunc // ends every loop Start began
+	uses       chan policy.Use
+	usageDone  chan struct{}
+	hits       chan reports.Hit // nil when nothing is counted for the helpline
+	hitsDone   chan struct{}
+	events     chan activity.Event // nil without an activity log
+	eventsDone chan struct{}
+	cacheFile  string
+	stop       context.CancelFunc // ends every loop Start began
 
 	mu  sync.Mutex // guards following
 	cfg *configs.File
@@ -93,6 +99,9 @@ func New(cfg *configs.File, opts Options) (*Appliance, error) {
 	}
 	if err == nil && cfg.Helpline.Enabled() && db != nil {
 		a.outbox, err = reports.OpenOutbox(db, a.log, reports.Limits{})
+	}
+	if err == nil {
+		err = a.newActivity()
 	}
 	if err != nil {
 		if db != nil {
@@ -142,6 +151,7 @@ func (a *Appliance) Start() {
 	a.h.RecordUses(a.uses)
 	go a.neighbours.Run(ctx)
 	a.startReports(ctx)
+	a.startActivity(ctx)
 	a.startFeeds(ctx)
 	a.startLists()
 	a.cacheFile = a.loadCache()
@@ -207,6 +217,7 @@ func (a *Appliance) Close() {
 		close(a.hits) // and the day's counts for the helpline
 		<-a.hitsDone
 	}
+	a.closeActivity()
 	a.mu.Lock()
 	if a.stopLists != nil {
 		a.stopLists()

@@ -181,10 +181,9 @@ func (a *Alerter) newDevice(addr netip.Addr, at time.Time) bool {
 	}
 	a.seen[addr] = true
 	if s := a.opts.Seen; s != nil {
-		if s.Seen(addr.String()) {
-			return false
-		}
+		known := s.Seen(addr.String())
 		s.MarkSeen(addr.String(), at)
+		return !known
 	}
 	return true
 }
