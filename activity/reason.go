@@ -23,7 +23,11 @@ var reasons = [...]string{
 	policy.ByBypass: ReasonBypass, policy.ByPause: ReasonPause, policy.ByBudget: ReasonBudget,
 }
 
-// reasonOf is why ev was blocked, "" when it was not.
+// Reason is why ev was blocked (one of the Reason constants), "" when it
+// was not.
+func Reason(ev Event) string { return reasonOf(&ev) }
+
+// reasonOf is Reason without the copy.
 func reasonOf(ev *Event) string {
 	switch {
 	case !ev.Blocked():

@@ -2,20 +2,23 @@ package appliance
 
 import (
 	"context"
+	"net/http"
 	"net/netip"
 	"time"
 
 	"github.com/amane-dns/amane/activity"
 	"github.com/amane-dns/amane/activity/alert"
+	"github.com/amane-dns/amane/metrics"
 	"github.com/amane-dns/amane/policy"
+	"github.com/amane-dns/amane/resolver"
 )
 
 // activityFlush is how often the activity aggregates are written: an SD
 // card takes one write of a few kilobytes every five minutes for years.
 const activityFlush = 5 * time.Minute
 
-// newActivity makes the activity log and the alerter the configuration
-// asks for (either may be nil). Changes to [activity], [[alert]] and
+// newActivity makes the activity log, the metrics, and the alerter the
+// configuration asks for (nil without an [[alert]]). Changes to [activity], [[alert]] and
 // [smtp] take a restart.
 func (a *Appliance) newActivity() error {
 	cfg := a.cfg
@@ -32,12 +35,15 @@ func (a *Appliance) newActivity() error {
 		}
 		a.alerts = alert.New(opts)
 	}
-	if cfg.Activity.Log == activity.LogOff && a.alerts == nil {
-		return nil
-	}
-	opts := activity.Options{Log: a.log, Location: loc, Now: a.now}
-	if a.alerts != nil {
-		opts.Observe = a.alerts.Observe
+	// The writer runs even with log = "off": the alerts and /metrics
+	// read the events on its goroutine.
+	a.metrics = a.newMetrics()
+	opts := activity.Options{Log: a.log, Location: loc, Now: a.now, Observe: a.metrics.Observe}
+	if al := a.alerts; al != nil {
+		opts.Observe = func(ev activity.Event, id policy.Identity) {
+			a.metrics.Observe(ev, id)
+			al.Observe(ev, id)
+		}
 	}
 	var err error
 	a.activity, err = activity.New(a.db, cfg.Activity, opts)
@@ -66,6 +72,51 @@ func (a *Appliance) closeActivity() {
 		close(a.events)
 		<-a.eventsDone
 	}
+}
+
+// Metrics is the /metrics handler (Prometheus text format).
+func (a *Appliance) Metrics() http.Handler { return a.metrics }
+
+// newMetrics reads the appliance's figures at each scrape.
+func (a *Appliance) newMetrics() *metrics.Metrics {
+	return metrics.New(metrics.Sources{
+		Version:  a.version,
+		Counters: a.h.Stats.Snapshot,
+		Upstreams: func() []metrics.Upstream {
+			var out []metrics.Upstream
+			for _, u := range a.h.UpstreamStats() {
+				out = append(out, metrics.Upstream{Name: u.Upstream, Bounds: resolver.LatencyBuckets[:],
+					Buckets: u.Buckets[:], Sum: u.Sum, Errors: u.Errors})
+			}
+			return out
+		},
+		Lists: func() []metrics.List {
+			var out []metrics.List
+			for _, s := range a.ListStatus() {
+				out = append(out, metrics.List{Name: s.Name, Names: s.Stats.Accepted, Updated: s.Updated, Failing: s.Err != ""})
+			}
+			return out
+		},
+		Feeds: func() []metrics.Feed {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			var out []metrics.Feed
+			for _, f := range a.feeds {
+				out = append(out, metrics.Feed{Name: f.Manifest.Name, Version: f.Manifest.Version})
+			}
+			return out
+		},
+		Outbox: func() (int, bool) {
+			if a.outbox == nil {
+				return 0, false
+			}
+			st, err := a.outbox.Status()
+			if err != nil {
+				return 0, false
+			}
+			return len(st.Manual) + st.Counts + len(st.Batches), true
+		},
+	})
 }
 
 // Activity returns device's recent answers ("" for every device; an

@@ -13,6 +13,8 @@ import (
 
 	"github.com/amane-dns/amane/activity"
 	"github.com/miekg/dns"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // TestAChildsAttemptReachesTheParentsOnce is issue 12 end to end, without
@@ -89,6 +91,18 @@ profile = "yasmine"
 	}
 	if m := wait("ask-parent"); !strings.Contains(m, "ask-parent") {
 		t.Fatalf("a second alert within 10 minutes: %q", m)
+	}
+	rec := httptest.NewRecorder()
+	a.Metrics().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(rec.Body.String()))
+	if err != nil || fams["amane_queries_total"] == nil || fams["amane_upstream_duration_seconds_bucket"] == nil {
+		t.Errorf("/metrics: %v\n%s", err, rec.Body)
+	}
+	for _, secret := range []string{"127.0.0.10", "Yasmine", "abuse.example"} {
+		if strings.Contains(rec.Body.String(), secret) {
+			t.Errorf("/metrics names %q", secret)
+		}
 	}
 	a.Close() // the writer takes what is left
 	closed = true

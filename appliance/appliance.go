@@ -17,6 +17,7 @@ import (
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/amane-dns/amane/configs"
+	"github.com/amane-dns/amane/metrics"
 	"github.com/amane-dns/amane/policy"
 	"github.com/amane-dns/amane/reports"
 	"github.com/amane-dns/amane/resolver"
@@ -32,6 +33,8 @@ type Options struct {
 	Level *slog.LevelVar
 	// Now is the clock for operations (nil: time.Now).
 	Now func() time.Time
+	// Version is the build's, for /metrics.
+	Version string
 }
 
 // Appliance is one running amane. Its methods are safe for concurrent use.
@@ -47,8 +50,10 @@ type Appliance struct {
 	// neighbours is read from [identify] at start; changes take a restart.
 	neighbours *policy.Neighbours // never nil
 	outbox     *reports.Outbox    // nil without a [helpline] and a state_dir
-	activity   *activity.Log      // nil: log = "off" and no [[alert]]
-	alerts     *alert.Alerter     // nil without an [[alert]]
+	activity   *activity.Log      // never nil after New
+	metrics    *metrics.Metrics   // never nil after New
+	version    string
+	alerts     *alert.Alerter // nil without an [[alert]]
 
 	uses       chan policy.Use
 	usageDone  chan struct{}
@@ -93,7 +98,7 @@ func New(cfg *configs.File, opts Options) (*Appliance, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Appliance{log: opts.Log, level: opts.Level, now: opts.Now, h: h, db: db, cfg: cfg, feeds: map[int]feed.Snapshot{}}
+	a := &Appliance{log: opts.Log, level: opts.Level, now: opts.Now, version: opts.Version, h: h, db: db, cfg: cfg, feeds: map[int]feed.Snapshot{}}
 	if a.pauses, err = policy.NewPauses(db); err == nil {
 		a.usage, err = policy.NewUsage(db, Location(cfg), a.now())
 	}
