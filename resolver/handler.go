@@ -29,11 +29,12 @@ type Handler struct {
 	policy   atomic.Pointer[policy.Snapshot] // never nil after New
 	limiter  *rateLimiter
 	flight   singleflight.Group
-	inflight atomic.Int64          // queries waiting for an upstream, prefetches included
-	bg       sync.WaitGroup        // prefetches
-	uses     chan<- policy.Use     // budgeted answers, to the usage accounting; nil: none
-	hits     chan<- reports.Hit    // watch-list and mandatory hits, to the report counter; nil: none
-	events   chan<- activity.Event // every answer, to the activity log; nil: none
+	inflight atomic.Int64       // queries waiting for an upstream, prefetches included
+	bg       sync.WaitGroup     // prefetches
+	uses     chan<- policy.Use  // budgeted answers, to the usage accounting; nil: none
+	hits     chan<- reports.Hit // watch-list and mandatory hits, to the report counter; nil: none
+
+	events chan<- activity.Event // every answer, to the activity log; nil: none
 
 	// Stats counts what the handler did; read it with Stats.Snapshot.
 	Stats Stats
