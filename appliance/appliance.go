@@ -14,10 +14,13 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/amane-dns/amane/activity"
+	"github.com/amane-dns/amane/activity/alert"
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/catalog"
 	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/amane-dns/amane/configs"
+	"github.com/amane-dns/amane/metrics"
 	"github.com/amane-dns/amane/policy"
 	"github.com/amane-dns/amane/reports"
 	"github.com/amane-dns/amane/resolver"
@@ -32,6 +35,8 @@ type Options struct {
 	Level *slog.LevelVar
 	// Now is the clock for operations (nil: time.Now).
 	Now func() time.Time
+	// Version is the build's, for /metrics.
+	Version string
 }
 
 // Appliance is one running amane. Its methods are safe for concurrent use.
@@ -47,6 +52,10 @@ type Appliance struct {
 	// neighbours is read from [identify] at start; changes take a restart.
 	neighbours *policy.Neighbours // never nil
 	outbox     *reports.Outbox    // nil without a [helpline] and a state_dir
+	activity   *activity.Log      // never nil after New
+	metrics    *metrics.Metrics   // never nil after New
+	version    string
+	alerts     *alert.Alerter // nil without an [[alert]]
 
 	uses      chan policy.Use
 	usageDone chan struct{}
@@ -58,7 +67,9 @@ type Appliance struct {
 	// policy published, without ever waiting.
 	published chan struct{}
 
-	consoleMu sync.Mutex // one console change at a time, each on the last
+	consoleMu  sync.Mutex          // one console change at a time, each on the last
+	events     chan activity.Event // nil without an activity log
+	eventsDone chan struct{}
 
 	mu  sync.Mutex // guards following
 	cfg *configs.File
@@ -95,12 +106,15 @@ func New(cfg *configs.File, opts Options) (*Appliance, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Appliance{log: opts.Log, level: opts.Level, now: opts.Now, h: h, db: db, cfg: cfg, feeds: map[int]feed.Snapshot{}}
+	a := &Appliance{log: opts.Log, level: opts.Level, now: opts.Now, version: opts.Version, h: h, db: db, cfg: cfg, feeds: map[int]feed.Snapshot{}}
 	if a.pauses, err = policy.NewPauses(db); err == nil {
 		a.usage, err = policy.NewUsage(db, Location(cfg), a.now())
 	}
 	if err == nil && cfg.Helpline.Enabled() && db != nil {
 		a.outbox, err = reports.OpenOutbox(db, a.log, reports.Limits{})
+	}
+	if err == nil {
+		err = a.newActivity()
 	}
 	if err != nil {
 		if db != nil {
@@ -150,6 +164,7 @@ func (a *Appliance) Start() {
 	a.h.RecordUses(a.uses)
 	go a.neighbours.Run(ctx)
 	a.startReports(ctx)
+	a.startActivity(ctx)
 	a.startFeeds(ctx)
 	a.startLists()
 	a.cacheFile = a.loadCache()
@@ -215,6 +230,7 @@ func (a *Appliance) Close() {
 		close(a.hits) // and the day's counts for the helpline
 		<-a.hitsDone
 	}
+	a.closeActivity()
 	a.mu.Lock()
 	if a.stopLists != nil {
 		a.stopLists()

@@ -21,6 +21,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/amane-dns/amane/activity"
+	"github.com/amane-dns/amane/activity/alert"
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/catalog"
 	"github.com/amane-dns/amane/blocklist/feed"
@@ -45,6 +47,10 @@ type File struct {
 	Helpline reports.Config           `toml:"helpline"`
 	// Catalog tunes the built-in catalog's default sources.
 	Catalog catalog.Config `toml:"catalog"`
+	// What happened, for the parents: see packages activity and alert.
+	Activity activity.Config  `toml:"activity"`
+	Alerts   []alert.Config   `toml:"alert"`
+	SMTP     alert.SMTPConfig `toml:"smtp"`
 
 	// The policy: see package policy.
 	Timezone    string                 `toml:"timezone"`
@@ -87,7 +93,8 @@ func Defaults() *File {
 	return &File{
 		Log:    LogConfig{Level: "info", Format: "text"},
 		Server: r.Server, Upstream: r.Upstream, Cache: r.Cache, Local: r.Local,
-		Filter: policy.DefaultFilterConfig(),
+		Filter:   policy.DefaultFilterConfig(),
+		Activity: activity.DefaultConfig(),
 	}
 }
 
@@ -235,6 +242,13 @@ func (f *File) validate() error {
 	for i, fc := range f.Feeds {
 		errs = append(errs, fielderr.Within(fmt.Sprintf("feed[%d]", i), fc.Validate())...)
 	}
+	errs = append(errs, fielderr.Flatten(f.Activity.Validate())...)
+	mail := false
+	for i, ac := range f.Alerts {
+		errs = append(errs, fielderr.Within(fmt.Sprintf("alert[%d]", i), ac.Validate())...)
+		mail = mail || strings.HasPrefix(ac.To, "mailto:")
+	}
+	errs = append(errs, fielderr.Flatten(f.SMTP.Validate(mail))...)
 	return errors.Join(errs...)
 }
 

@@ -182,3 +182,19 @@ func TestWatchSeesAnEditorsSave(t *testing.T) {
 		t.Fatal("the save was not reported")
 	}
 }
+
+func TestActivityAndAlertProblemsNameTheirKeys(t *testing.T) {
+	_, err := Parse("x.toml", []byte("[activity]\nlog = \"everything\"\nretention = \"720h\"\n"+
+		"[[alert]]\nto = \"https://ntfy.sh/family\"\nevents = [\"adult\", \"porn\"]\n"+
+		"[[alert]]\nto = \"mailto:mum@example.com\"\n"+
+		"[[profile]]\nname = \"kid\"\npreset = \"9-12\"\nactivity = false\n"))
+	for _, want := range []string{"x.toml:2: activity.log:", "x.toml:6: alert[0].events[1]:", "smtp.host:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in:\n%v", want, err)
+		}
+	}
+	f, err := Parse("ok.toml", []byte("[activity]\nlog = \"counts\"\n[[device]]\nname = \"tv\"\nip = \"192.168.1.5\"\nprofile = \"default\"\nactivity = false\n"))
+	if err != nil || f.Activity.Log != "counts" || f.Activity.Retention != 720*time.Hour || *f.Devices[0].Activity {
+		t.Fatalf("got %v, %+v", err, f)
+	}
+}

@@ -57,6 +57,9 @@ type ProfileConfig struct {
 	SafeSearch *SafeSearchSpec  `toml:"safe_search"`
 	Schedules  []ScheduleConfig `toml:"schedule"`
 	Budgets    []BudgetConfig   `toml:"budget"`
+	// Activity = false keeps this profile's devices out of the activity
+	// log and its aggregates (issue 12); nil is true.
+	Activity *bool `toml:"activity"`
 }
 
 // BudgetConfig is one [[profile.budget]]: so many minutes a day for some
@@ -79,6 +82,9 @@ type DeviceConfig struct {
 	MAC     string     `toml:"mac"`
 	IP      netip.Addr `toml:"ip"`
 	Profile string     `toml:"profile"`
+	// Activity = false keeps this device out of the activity log and its
+	// aggregates, whatever its profile says; nil is true.
+	Activity *bool `toml:"activity"`
 }
 
 // NetworkConfig is one [[network]]: every device in a subnet (a school

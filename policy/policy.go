@@ -462,3 +462,23 @@ func (s *Snapshot) budget(p *profile, c Client, dev string, cats blocklist.Categ
 	}
 	return false, d
 }
+
+// Identity is who a client is, for the activity log: off the hot path.
+type Identity struct {
+	Device  string // the configured device name, "" when unnamed
+	Profile string // "default" for the [filter]
+	AgeBand string // "" when the profile has none
+	// Quiet is set when the device or its profile chose activity = false.
+	Quiet bool
+}
+
+// Child reports whether the identity's profile is for a child: an age
+// band under adult. A profile without one (a school lab, the default
+// filter) is not.
+func (i Identity) Child() bool { return i.AgeBand != "" && i.AgeBand != "adult" }
+
+// Identify returns who c is under this snapshot.
+func (s *Snapshot) Identify(c Client) Identity {
+	d := s.id.device(c)
+	return Identity{Device: d.name, Profile: d.profile.name, AgeBand: d.profile.ageBand, Quiet: d.quiet || d.profile.quiet}
+}

@@ -23,6 +23,7 @@ type profile struct {
 	// anyServices are the apps the profile, its schedules or its budgets
 	// name: without any, Decide never looks a name up in the catalog.
 	anyServices catalog.ServiceSet
+	quiet       bool // activity = false: not logged
 }
 
 // budget is a compiled [[profile.budget]].
@@ -67,7 +68,8 @@ func (s nameSet) has(name string) bool {
 }
 
 func compileProfile(c ProfileConfig) (*profile, error) {
-	p := &profile{name: c.Name, allow: newNameSet(c.Allow), deny: newNameSet(c.Deny), ageBand: c.AgeBand}
+	p := &profile{name: c.Name, allow: newNameSet(c.Allow), deny: newNameSet(c.Deny), ageBand: c.AgeBand,
+		quiet: c.Activity != nil && !*c.Activity}
 	base := presets[c.Preset]
 	if p.ageBand == "" {
 		p.ageBand = base.ageBand
@@ -124,6 +126,7 @@ type identity struct {
 type device struct {
 	name    string
 	profile *profile
+	quiet   bool // activity = false: not logged
 }
 
 type network struct {
@@ -140,7 +143,7 @@ func compileIdentity(c *Config, profiles map[string]*profile) identity {
 		id.trusted[a.Unmap()] = true
 	}
 	for _, d := range c.Devices {
-		dev := device{d.Name, profiles[d.Profile]}
+		dev := device{d.Name, profiles[d.Profile], d.Activity != nil && !*d.Activity}
 		if mac, err := parseMAC(d.MAC); err == nil {
 			id.byMAC[mac] = dev
 		}
@@ -156,29 +159,36 @@ func compileIdentity(c *Config, profiles map[string]*profile) identity {
 }
 
 // identify returns c's profile, and its device name when it is a named
-// device ("" otherwise), in the order of DESIGN.md: the MAC a trusted
-// forwarder carries; the MAC the leases or the neighbour table give the
-// address; the exact address; the longest network prefix; the default.
+// device ("" otherwise).
 func (id *identity) identify(c Client) (*profile, string) {
+	d := id.device(c)
+	return d.profile, d.name
+}
+
+// device returns c's device, in the order of DESIGN.md: the MAC a trusted
+// forwarder carries; the MAC the leases or the neighbour table give the
+// address; the exact address; the longest network prefix; the default. An
+// unnamed device has no name.
+func (id *identity) device(c Client) device {
 	if c.HasMAC && id.trusted[c.Addr] {
 		if d, ok := id.byMAC[c.MAC]; ok {
-			return d.profile, d.name
+			return d
 		}
 	}
 	if nb, ok := id.neighbours.lookup(c.Addr); ok && nb.HasMAC {
 		if d, ok := id.byMAC[nb.MAC]; ok {
-			return d.profile, d.name
+			return d
 		}
 	}
 	if d, ok := id.byIP[c.Addr]; ok {
-		return d.profile, d.name
+		return d
 	}
 	for _, n := range id.networks {
 		if n.prefix.Contains(c.Addr) {
-			return n.profile, ""
+			return device{profile: n.profile}
 		}
 	}
-	return id.fallback, ""
+	return device{profile: id.fallback}
 }
 
 // devices returns the named devices, each once.

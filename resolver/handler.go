@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/amane-dns/amane/activity"
 	"github.com/amane-dns/amane/policy"
 	"github.com/amane-dns/amane/reports"
 	"github.com/miekg/dns"
@@ -33,6 +34,8 @@ type Handler struct {
 	bg       sync.WaitGroup     // prefetches
 	uses     chan<- policy.Use  // budgeted answers, to the usage accounting; nil: none
 	hits     chan<- reports.Hit // watch-list and mandatory hits, to the report counter; nil: none
+
+	events chan<- activity.Event // every answer, to the activity log; nil: none
 
 	// Stats counts what the handler did; read it with Stats.Snapshot.
 	Stats Stats
@@ -104,6 +107,29 @@ func (h *Handler) sendHit(hit reports.Hit) {
 	}
 }
 
+// RecordEvents sends one activity.Event for every answer the policy
+// decided to ch, on the same terms as RecordUses. Call it before serving.
+func (h *Handler) RecordEvents(ch chan<- activity.Event) { h.events = ch }
+
+// noteEvent sends q's answer to the activity log. The event is a value
+// with the name in a fixed array: the send copies it, allocating nothing.
+// Queries refused or dropped before the policy saw them send none.
+func (h *Handler) noteEvent(q *query, out []byte, now time.Time, upstream time.Duration) {
+	if q.pol == nil || len(out) < headerLen || out[3]&0xF == dns.RcodeRefused {
+		return
+	}
+	ev := activity.Event{At: now, Client: q.client, Policy: q.pol, Upstream: upstream,
+		Categories: q.decision.Categories, QType: q.req.qtype, Action: q.decision.Action, Why: q.decision.Why,
+		Mandatory: q.decision.Mandatory,
+		Cached:    upstream == 0 && q.decision.Action == policy.Allow && q.route <= routeRouter}
+	ev.SetName(q.name)
+	select {
+	case h.events <- ev:
+	default:
+		h.Stats.EventsDropped.Add(1)
+	}
+}
+
 // SetPolicy publishes a new policy snapshot; queries that already loaded
 // the old one finish with it.
 func (h *Handler) SetPolicy(p *policy.Snapshot) { h.policy.Store(p) }
@@ -152,15 +178,23 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 // upstream; the caller then runs resolve, on another goroutine if it must
 // not block.
 func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
+	now := h.now()
+	q.pol = nil // set once the policy decides: what never reaches it is no activity
+	out, done = h.prepareAt(q, dst, now)
+	if done && h.events != nil {
+		h.noteEvent(q, out, now, 0)
+	}
+	return out, done
+}
+
+func (h *Handler) prepareAt(q *query, dst []byte, now time.Time) (out []byte, done bool) {
 	s := h.settings.Load()
 	q.set = s
-	now := h.now()
 	h.Stats.Queries.Add(1)
 
 	// The policy is read once, here: it says which forwarders speak for
 	// the devices behind them, and it decides below.
 	pol := h.policy.Load()
-	q.pol = pol
 	forwarder := pol.TrustsForwarder(q.client.Addr)
 
 	// 1. Admit. Strangers are refused before anything costs us, and a
@@ -211,7 +245,10 @@ func (h *Handler) prepare(q *query, dst []byte) (out []byte, done bool) {
 
 	// 2-4. Who is asking, and what their policy says, before the cache:
 	// the cache holds only upstream answers, so nothing leaks between
-	// profiles through it.
+	// profiles through it. q.pol is set only now: what was refused above
+	// never reaches the activity log (a stranger's flood must not push a
+	// family's devices out of it).
+	q.pol = pol
 	q.decision = pol.Decide(q.client, q.name, q.req.qtype, now)
 	if q.decision.Budgeted && h.uses != nil {
 		select {
@@ -283,6 +320,17 @@ func (h *Handler) admitMiss(q *query, dst []byte) ([]byte, bool) {
 // entry when every upstream fails (RFC 8767); SERVFAIL, never silence,
 // when there is none.
 func (h *Handler) resolve(q *query, dst []byte) []byte {
+	if h.events == nil {
+		return h.resolveUpstream(q, dst)
+	}
+	start := h.now()
+	out := h.resolveUpstream(q, dst)
+	now := h.now()
+	h.noteEvent(q, out, now, max(now.Sub(start), 1)) // 1ns at least: not from the cache
+	return out
+}
+
+func (h *Handler) resolveUpstream(q *query, dst []byte) []byte {
 	defer h.shares.done(q.dev)
 	if q.decision.Action == policy.Rewrite {
 		return h.resolveRewrite(q, dst)
@@ -307,6 +355,7 @@ func (h *Handler) resolve(q *query, dst []byte) []byte {
 // answer, since the cache is shared by every device and profile.
 func (h *Handler) answerFrom(q *query, e *entry, dst []byte, now time.Time, stale bool) []byte {
 	if d, blocked := q.cloaked(q.pol, e, now); blocked {
+		q.decision = d // what the activity log records
 		h.Stats.Blocked.Add(1)
 		return q.appendBlocked(dst, q.pol.BlockAnswer(), d)
 	}

@@ -18,6 +18,8 @@ type Stats struct {
 	Rebinding   atomic.Uint64 // private addresses removed from public answers
 	UsesDropped atomic.Uint64 // budgeted answers not counted: the accounting fell behind
 	HitsDropped atomic.Uint64 // watch and mandatory hits not counted for the helpline
+	// EventsDropped are answers missing from the activity log: it fell behind.
+	EventsDropped atomic.Uint64
 }
 
 // Snapshot returns the counters by name, for logs and the status command.
@@ -27,6 +29,6 @@ func (s *Stats) Snapshot() map[string]uint64 {
 		"refused": s.Refused.Load(), "rate_limited": s.RateLimited.Load(), "over_share": s.OverShare.Load(), "malformed": s.Malformed.Load(),
 		"servfail": s.ServFail.Load(), "stale": s.Stale.Load(), "prefetches": s.Prefetches.Load(),
 		"rebinding_stripped": s.Rebinding.Load(), "uses_dropped": s.UsesDropped.Load(),
-		"hits_dropped": s.HitsDropped.Load(),
+		"hits_dropped": s.HitsDropped.Load(), "events_dropped": s.EventsDropped.Load(),
 	}
 }

@@ -165,9 +165,12 @@ type upstream struct {
 	rtt       atomic.Int64 // smoothed, nanoseconds; 0 until the first answer
 	fails     atomic.Int32
 	downUntil atomic.Int64 // unix nanoseconds
+
+	stats upstreamStats // for /metrics
 }
 
 func (u *upstream) succeeded(rtt time.Duration) {
+	u.stats.observe(rtt)
 	u.fails.Store(0)
 	old := u.rtt.Load()
 	if old == 0 {
@@ -187,6 +190,7 @@ func (u *upstream) lostRace(elapsed time.Duration) {
 }
 
 func (u *upstream) failed(now time.Time) {
+	u.stats.errors.Add(1)
 	n := u.fails.Add(1)
 	if n >= 3 {
 		backoff := min(time.Second<<min(n-3, 6), time.Minute)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/amane-dns/amane/activity"
 	"github.com/amane-dns/amane/appliance"
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/policy"
@@ -33,15 +34,17 @@ type controlRequest struct {
 	Minutes  int       `json:"minutes,omitempty"`  // grant
 	Note     string    `json:"note,omitempty"`     // report
 	AgeBand  string    `json:"age_band,omitempty"` // report
+	Blocked  bool      `json:"blocked,omitempty"`  // activity (Until is its since)
 }
 
 type controlReply struct {
-	OK      bool                  `json:"ok"`
-	Message string                `json:"message,omitempty"`
-	Pauses  []policy.Pause        `json:"pauses,omitempty"`
-	Usage   []appliance.UsageLine `json:"usage,omitempty"`
-	Devices []appliance.Device    `json:"devices,omitempty"`
-	Outbox  *reports.OutboxStatus `json:"outbox,omitempty"`
+	OK       bool                  `json:"ok"`
+	Message  string                `json:"message,omitempty"`
+	Pauses   []policy.Pause        `json:"pauses,omitempty"`
+	Usage    []appliance.UsageLine `json:"usage,omitempty"`
+	Devices  []appliance.Device    `json:"devices,omitempty"`
+	Outbox   *reports.OutboxStatus `json:"outbox,omitempty"`
+	Activity []activity.Entry      `json:"activity,omitempty"`
 }
 
 // serveControl answers control requests until ctx ends.
@@ -97,6 +100,8 @@ func control(a *appliance.Appliance, req controlRequest) controlReply {
 		rep.Usage = a.Usage(req.Target)
 	case "devices":
 		rep.Devices = a.Devices()
+	case "activity":
+		rep.Activity = a.Activity(req.Target, activity.Filter{Blocked: req.Blocked, Since: req.Until, Limit: 1000})
 	case "report", "report-status", "rotate-key":
 		return reportControl(a, req)
 	default:

@@ -34,6 +34,7 @@ usage:
   amane grant [-config FILE] DEVICE CATEGORY MINUTES
                                  give a device bonus minutes today in the budget of CATEGORY
   amane usage [-config FILE] [DEVICE]
+  amane activity [-config FILE] [DEVICE] [-blocked] [-since 1h]
                                  show today's use of every time budget, and what is left
   amane devices [-config FILE]   list the devices the network knows, named or not yet
   amane report [-config FILE] NAME --category C [--note TEXT] [--age-band B]
@@ -74,6 +75,8 @@ func main() {
 		err = usageCommand(os.Stdout, args)
 	case "devices":
 		err = devicesCommand(os.Stdout, args)
+	case "activity":
+		err = activityCommand(os.Stdout, args)
 	case "doctor":
 		err = runDoctor(os.Stdout, args)
 	case "report":

@@ -1,0 +1,12 @@
+// Package activity owns what happened on the network, for the parents: the
+// event the resolver sends for each answer, a bounded in-memory log of
+// recent answers per device, hourly aggregates per device kept in bbolt
+// (written in batches, pruned by whole buckets after the retention), the
+// privacy modes that decide which of these keep names, and the queries the
+// console and `amane activity` ask of them. Alerts and their delivery are
+// in the sub-package alert.
+//
+// One writer goroutine (Log.Run) aggregates; readers take the same lock
+// for the moment of a copy. Nothing here runs on the resolver's hot path
+// but Event.SetName, which copies a name into a fixed array.
+package activity
