@@ -26,9 +26,12 @@ type Event struct {
 	Action     policy.Action
 	Why        policy.Why // when Action is Block
 	Mandatory  bool
-	Cached     bool // answered from the answer cache
-	nameLen    uint8
-	name       [MaxName]byte
+	// Service is the decision's app (policy.Decision.Service): 1 + its
+	// catalog index, 0 for none.
+	Service uint16
+	Cached  bool // answered from the answer cache
+	nameLen uint8
+	name    [MaxName]byte
 }
 
 // SetName copies name into the event, without allocating.

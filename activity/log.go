@@ -71,6 +71,7 @@ type Entry struct {
 	Blocked    bool          `json:"blocked"`
 	Reason     string        `json:"reason,omitempty"` // when blocked: Reason(why, categories)
 	Categories []string      `json:"categories,omitempty"`
+	App        string        `json:"app,omitempty"` // the catalog id of the app that blocked or counted it
 	Cached     bool          `json:"cached"`
 	Upstream   time.Duration `json:"upstream_ns,omitempty"`
 	qtype      uint16
@@ -179,7 +180,7 @@ func (l *Log) Record(ev Event) {
 	if names && l.cfg.Recent > 0 {
 		l.deviceLocked(key, id.Profile, ev.At).add(Entry{At: ev.At, Device: key.String(), Profile: id.Profile, Name: name,
 			qtype: ev.QType, cats: ev.Categories, Blocked: ev.Blocked(), Cached: ev.Cached, Upstream: ev.Upstream,
-			Reason: reasonOf(&ev)})
+			Reason: reasonOf(&ev), App: policy.Decision{Service: ev.Service}.ServiceID()})
 	}
 }
 

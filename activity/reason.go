@@ -15,12 +15,14 @@ const (
 	ReasonBypass    = "bypass"    // a way around the filter (the canary, Private Relay, DDR)
 	ReasonPause     = "pause"     // a parent paused the device
 	ReasonBudget    = "budget"    // the day's time is used up
+	ReasonApp       = "app"       // an app the profile or a schedule blocks by name
 )
 
 // reasons are indexed by policy.Why, and count blocked answers in Hour.
 var reasons = [...]string{
 	policy.ByCategory: ReasonCategory, policy.ByDeny: ReasonDeny, policy.BySchedule: ReasonSchedule,
 	policy.ByBypass: ReasonBypass, policy.ByPause: ReasonPause, policy.ByBudget: ReasonBudget,
+	policy.ByService: ReasonApp,
 }
 
 // Reason is why ev was blocked (one of the Reason constants), "" when it

@@ -120,8 +120,8 @@ func (h *Handler) noteEvent(q *query, out []byte, now time.Time, upstream time.D
 	}
 	ev := activity.Event{At: now, Client: q.client, Policy: q.pol, Upstream: upstream,
 		Categories: q.decision.Categories, QType: q.req.qtype, Action: q.decision.Action, Why: q.decision.Why,
-		Mandatory: q.decision.Mandatory,
-		Cached:    upstream == 0 && q.decision.Action == policy.Allow && q.route <= routeRouter}
+		Mandatory: q.decision.Mandatory, Service: q.decision.Service,
+		Cached: upstream == 0 && q.decision.Action == policy.Allow && q.route <= routeRouter}
 	ev.SetName(q.name)
 	select {
 	case h.events <- ev:
