@@ -155,16 +155,30 @@ func (s *Sources) saveStatusLocked() {
 	}
 }
 
-// WriteStatus prints the status file in dir for an operator: each list,
-// its names, when it was last updated, and why and since when it fails.
-func WriteStatus(w io.Writer, dir string, now time.Time) error {
+// SavedStatus is one list's line of the status file in the lists
+// directory, for readers outside the running daemon.
+type SavedStatus = savedStatus
+
+// ReadStatus reads the status file in dir, as the running daemon last
+// wrote it.
+func ReadStatus(dir string) ([]SavedStatus, error) {
 	b, err := os.ReadFile(filepath.Join(dir, StatusFile))
 	if err != nil {
-		return fmt.Errorf("no list status yet (is amane running with lists configured?): %w", err)
+		return nil, fmt.Errorf("no list status yet (is amane running with lists configured?): %w", err)
 	}
 	var all []savedStatus
 	if err := json.Unmarshal(b, &all); err != nil {
-		return fmt.Errorf("reading %s: %w", StatusFile, err)
+		return nil, fmt.Errorf("reading %s: %w", StatusFile, err)
+	}
+	return all, nil
+}
+
+// WriteStatus prints the status file in dir for an operator: each list,
+// its names, when it was last updated, and why and since when it fails.
+func WriteStatus(w io.Writer, dir string, now time.Time) error {
+	all, err := ReadStatus(dir)
+	if err != nil {
+		return err
 	}
 	for _, st := range all {
 		fmt.Fprintf(w, "%s: %d names (%s), %d lines skipped, updated %s ago\n",

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/amane-dns/amane/appliance"
+	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/catalog"
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/internal/cliflag"
@@ -44,6 +47,20 @@ func catalogCommand(w io.Writer, args []string) error {
 	for _, f := range sel.Fetch {
 		fetched[f.Source.ID] = true
 	}
+	state := map[string]string{}
+	if all, err := blocklist.ReadStatus(appliance.ListsDir(cfg)); err == nil && cfg.StateDir != "" {
+		now := time.Now()
+		for _, st := range all {
+			id, ok := strings.CutPrefix(st.Name, "catalog.")
+			switch {
+			case !ok:
+			case st.Err != "":
+				state[id] = fmt.Sprintf("FAILING since %s: %s", st.ErrorSince.Local().Format("2006-01-02 15:04"), st.Err)
+			case !st.Updated.IsZero():
+				state[id] = fmt.Sprintf("%d names, fetched %s ago", st.Names, now.Sub(st.Updated).Round(time.Minute))
+			}
+		}
+	}
 	unfilled := map[string]string{}
 	for _, u := range sel.Unfilled {
 		unfilled[u.Category.String()] = u.Reason
@@ -68,7 +85,7 @@ func catalogCommand(w io.Writer, args []string) error {
 			if s.Window != (catalog.Window{}) {
 				window = "fetched " + s.Window.String()
 			}
-			fmt.Fprintf(tw, "  %s %s\t%s\t%d names\t%s\t%s\n", mark, s.ID, s.License, s.Size, s.Name, window)
+			fmt.Fprintf(tw, "  %s %s\t%s\t%d names\t%s\t%s\t%s\n", mark, s.ID, s.License, s.Size, s.Name, window, state[s.ID])
 		}
 	}
 	if err := tw.Flush(); err != nil {

@@ -73,10 +73,28 @@ func (d *Doctor) checkLists(cfg *configs.File) ([]Result, int) {
 		return []Result{res}, 0
 	}
 	out, names := d.listProblems(cfg, all)
+	out = append(out, unfilled(cfg, sel)...)
 	if len(out) == 0 {
 		out = append(out, Result{Check: "lists", Status: OK, Msg: fmt.Sprintf("%s loaded, %d names", count(len(all), "list"), names)})
 	}
 	return out, names
+}
+
+// unfilled warns of each category the policy blocks that no list fills:
+// a parent who switched on "gambling" believes it blocks. Abuse is always
+// blocked and only a helpline's feed can fill it (no public list exists):
+// the README says so, and a home without a helpline is not warned daily.
+func unfilled(cfg *configs.File, sel catalog.Selection) []Result {
+	var out []Result
+	for _, u := range sel.Unfilled {
+		if u.Category == blocklist.Abuse {
+			continue
+		}
+		out = append(out, Result{Check: "lists", Status: Warn,
+			Msg: fmt.Sprintf("%s is blocked, but no list fills it: %s", u.Category, u.Reason),
+			Fix: "add a [[list]] of category " + u.Category.String() + ", or subscribe to a feed that fills it (amane catalog)"})
+	}
+	return out
 }
 
 func (d *Doctor) listProblems(cfg *configs.File, all []listStatus) ([]Result, int) {

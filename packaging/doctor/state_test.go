@@ -140,3 +140,28 @@ func TestLeases(t *testing.T) {
 		want(t, d.checkLeases(), Warn, "not readable")
 	}
 }
+
+// TestABlockedCategoryThatBlocksNothing is a parent who switched weapons
+// on: no public list fills it, and the doctor says so.
+func TestABlockedCategoryThatBlocksNothing(t *testing.T) {
+	state := t.TempDir()
+	writeStatus(t, state, []listStatus{{Name: "mine", Names: 2, Updated: time.Now()}})
+	d := testDoctor(writeConfig(t, `state_dir = "`+state+`"
+[server]
+listen = ["`+deadAddr(t)+`"]
+[upstream]
+servers = ["udp://`+deadAddr(t)+`"]
+[filter]
+block = ["weapons", "adult"]
+[[list]]
+name = "mine"
+category = "adult"
+path = "/etc/amane/mine.txt"
+`))
+	d.Timeout = 200 * time.Millisecond
+	rs := find(d.Run(context.Background()), "lists")
+	if len(rs) != 1 {
+		t.Fatalf("got %v, want the weapons warning alone", rs)
+	}
+	want(t, rs[0], Warn, "weapons is blocked, but no list fills it")
+}
