@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -35,6 +36,9 @@ type Options struct {
 	Level *slog.LevelVar
 	// Now is the clock for operations (nil: time.Now).
 	Now func() time.Time
+	// Transport, when set, carries the lists' downloads (tests keep them
+	// on loopback with it).
+	Transport http.RoundTripper
 	// Version is the build's, for /metrics.
 	Version string
 }
@@ -55,7 +59,8 @@ type Appliance struct {
 	activity   *activity.Log      // never nil after New
 	metrics    *metrics.Metrics   // never nil after New
 	version    string
-	alerts     *alert.Alerter // nil without an [[alert]]
+	transport  http.RoundTripper // nil: Go's default
+	alerts     *alert.Alerter    // nil without an [[alert]]
 
 	uses      chan policy.Use
 	usageDone chan struct{}
@@ -106,7 +111,8 @@ func New(cfg *configs.File, opts Options) (*Appliance, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Appliance{log: opts.Log, level: opts.Level, now: opts.Now, version: opts.Version, h: h, db: db, cfg: cfg, feeds: map[int]feed.Snapshot{}}
+	a := &Appliance{log: opts.Log, level: opts.Level, now: opts.Now, version: opts.Version, h: h, db: db, cfg: cfg, feeds: map[int]feed.Snapshot{},
+		transport: opts.Transport}
 	if a.pauses, err = policy.NewPauses(db); err == nil {
 		a.usage, err = policy.NewUsage(db, Location(cfg), a.now())
 	}

@@ -49,6 +49,9 @@ func (a *Appliance) buildLists(cfg *configs.File) *listBuild {
 	srcs := append(append(slices.Clip(cfg.Lists), fromFeeds...), catalogSources(b.catalog)...)
 	b.names = len(srcs)
 	b.sources = blocklist.NewSources(srcs, ListsDir(cfg), a.log)
+	if a.transport != nil {
+		b.sources.SetTransport(a.transport)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.stop = cancel
 	set, err := b.sources.Start(ctx, func(set *blocklist.Set) { a.rebuilt(b, set) })

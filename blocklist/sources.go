@@ -41,6 +41,11 @@ type Sources struct {
 // context ended: nothing of the sources writes to their directory after.
 func (s *Sources) Wait() { s.running.Wait() }
 
+// SetTransport replaces how downloads reach the network (nil: Go's
+// default); call it before Start. Tests use it to keep every download on
+// loopback.
+func (s *Sources) SetTransport(rt http.RoundTripper) { s.client.Transport = rt }
+
 // NewSources returns the sources for cfgs, keeping copies in dir.
 func NewSources(cfgs []SourceConfig, dir string, log *slog.Logger) *Sources {
 	return &Sources{

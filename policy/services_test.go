@@ -58,6 +58,17 @@ func TestServices(t *testing.T) {
 			}
 		})
 	}
+	t.Run("tiktok is blocked for the child's tablet, CDN included, and not for another device", func(t *testing.T) {
+		other := Client{Addr: netip.MustParseAddr("192.168.1.99")}
+		for _, name := range []string{"www.tiktok.com", "v16-webapp-prime.tiktok.com", "p16-sign-va.tiktokcdn.com"} {
+			if d := s.Decide(tablet, name, 1, monday); d.Action != Block || d.ServiceID() != "tiktok" {
+				t.Errorf("%s on the tablet: %+v", name, d)
+			}
+			if d := s.Decide(other, name, 1, monday); d.Action != Allow {
+				t.Errorf("%s on another device: %+v", name, d)
+			}
+		}
+	})
 	t.Run("a budget counts an app and blocks it once spent", func(t *testing.T) {
 		d := s.Decide(tablet, "www.roblox.com", 1, monday)
 		if d.Action != Allow || !d.Budgeted {
