@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/amane-dns/amane/activity"
@@ -17,13 +18,14 @@ import (
 // card takes one write of a few kilobytes every five minutes for years.
 const activityFlush = 5 * time.Minute
 
-// newActivity makes the activity log, the metrics, and the alerter the
-// configuration asks for (nil without an [[alert]]). Changes to [activity], [[alert]] and
-// [smtp] take a restart.
+// newActivity makes the activity log, the metrics, and the alerter. The
+// alerter is made without an [[alert]] too: the console lists its alerts
+// (an "ask a parent" from the block page among them), and it delivers
+// none. Changes to [activity], [[alert]] and [smtp] take a restart.
 func (a *Appliance) newActivity() error {
 	cfg := a.cfg
 	loc := Location(cfg)
-	if len(cfg.Alerts) > 0 {
+	{
 		opts := alert.Options{Rules: cfg.Alerts, SMTP: cfg.SMTP, Language: cfg.Activity.Language,
 			Location: loc, Now: a.now, Log: a.log}
 		if a.db != nil {
@@ -167,12 +169,10 @@ func (a *Appliance) Alerts() []alert.Alert {
 }
 
 // AskParent raises the block page's "ask a parent" for the device at
-// client, which asks for site, with the child's note. It reports false
-// when no [[alert]] would carry it.
-func (a *Appliance) AskParent(client netip.Addr, site, note string) bool {
-	if a.alerts == nil {
-		return false
-	}
+// client, which asks for site, with the child's note: it shows in the
+// console's alerts, and goes to the parents' phones when an [[alert]]
+// carries ask-parent, which notified reports.
+func (a *Appliance) AskParent(client netip.Addr, site, note string) (notified bool) {
 	id := a.Policy().Identify(policy.Client{Addr: client.Unmap()})
 	who := id.Device
 	if who == "" {
@@ -182,5 +182,10 @@ func (a *Appliance) AskParent(client netip.Addr, site, note string) bool {
 		note = note[:200]
 	}
 	a.alerts.AskParent(who, id.Profile, site, note)
-	return true
+	for _, r := range a.Config().Alerts {
+		if len(r.Events) == 0 || slices.Contains(r.Events, alert.AskParent) {
+			return true
+		}
+	}
+	return false
 }

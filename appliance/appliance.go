@@ -39,6 +39,10 @@ type Options struct {
 	// Transport, when set, carries the lists' downloads (tests keep them
 	// on loopback with it).
 	Transport http.RoundTripper
+	// Published, when set, is told of each policy published (a reload, a
+	// list or feed update), without ever waiting: a test waits on it, a
+	// page may refresh on it.
+	Published chan<- struct{}
 	// Version is the build's, for /metrics.
 	Version string
 }
@@ -68,9 +72,7 @@ type Appliance struct {
 	hitsDone  chan struct{}
 	cacheFile string
 	stop      context.CancelFunc // ends every loop Start began
-	// published, when set (by tests, before Start), is told of each
-	// policy published, without ever waiting.
-	published chan struct{}
+	published chan<- struct{}    // Options.Published
 
 	consoleMu  sync.Mutex          // one console change at a time, each on the last
 	events     chan activity.Event // nil without an activity log
@@ -112,7 +114,7 @@ func New(cfg *configs.File, opts Options) (*Appliance, error) {
 		return nil, err
 	}
 	a := &Appliance{log: opts.Log, level: opts.Level, now: opts.Now, version: opts.Version, h: h, db: db, cfg: cfg, feeds: map[int]feed.Snapshot{},
-		transport: opts.Transport}
+		transport: opts.Transport, published: opts.Published}
 	if a.pauses, err = policy.NewPauses(db); err == nil {
 		a.usage, err = policy.NewUsage(db, Location(cfg), a.now())
 	}

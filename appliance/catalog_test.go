@@ -38,8 +38,12 @@ func TestACategoryBlocksFromTheCatalogMirror(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := newAppliance(t, cfg)
-	a.published = make(chan struct{}, 1)
+	published := make(chan struct{}, 1)
+	a, err := New(cfg, Options{Published: published})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
 	a.Start()
 	if got := <-asked; got != "/catalog/hagezi-nsfw" {
 		t.Fatalf("the mirror was asked for %s", got)
@@ -47,7 +51,7 @@ func TestACategoryBlocksFromTheCatalogMirror(t *testing.T) {
 	deadline := time.After(10 * time.Second)
 	for a.Policy().Decide(policy.Client{}, "www.adult.example", 1, a.now()).Action != policy.Block {
 		select {
-		case <-a.published:
+		case <-published:
 		case <-deadline:
 			t.Fatal("the catalog's list does not block after 10 s")
 		}
@@ -137,12 +141,12 @@ func TestAChildsPresetFiltersFromTheCatalogAndKeepsFilteringOffline(t *testing.T
 	tablet := policy.Client{Addr: netip.MustParseAddr("192.168.1.23")}
 	visitor := policy.Client{Addr: netip.MustParseAddr("192.168.1.99")}
 	refused := make(chan string, 1)
+	published := make(chan struct{}, 1)
 	start := func() *Appliance {
-		a, err := New(cfg, Options{Transport: loopbackOnly{refused}})
+		a, err := New(cfg, Options{Transport: loopbackOnly{refused}, Published: published})
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.published = make(chan struct{}, 1)
 		a.Start()
 		return a
 	}
@@ -159,7 +163,7 @@ func TestAChildsPresetFiltersFromTheCatalogAndKeepsFilteringOffline(t *testing.T
 	deadline := time.After(20 * time.Second)
 	for !allBlocked(a) {
 		select {
-		case <-a.published:
+		case <-published:
 		case <-deadline:
 			t.Fatalf("not every catalog source blocks after 20 s: %+v", a.ListStatus())
 		}

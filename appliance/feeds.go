@@ -173,6 +173,22 @@ func watchSet(log *slog.Logger, feeds map[int]feed.Snapshot) *blocklist.Set {
 	return set
 }
 
+// HelplineContact is how a child reaches the helpline, from the feeds'
+// contact details (the [helpline]'s own feed first), or nil when no feed
+// gives any: what the block page shows.
+func (a *Appliance) HelplineContact() *feed.Contact {
+	a.mu.Lock()
+	feeds := a.feeds
+	a.mu.Unlock()
+	snaps := inOrder(feeds)
+	for i := len(snaps) - 1; i >= 0; i-- { // the helpline's feed is subscribed last
+		if c := snaps[i].Manifest.Contact; c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
 // feedCategories are the categories the feeds' (non-watch) lists fill.
 func feedCategories(feeds map[int]feed.Snapshot) blocklist.Categories {
 	var cats blocklist.Categories
