@@ -192,7 +192,7 @@ func (a *Appliance) startReports(ctx context.Context) {
 	}
 	loc := Location(a.cfg)
 	sender := &reports.Sender{Outbox: a.outbox, URL: hc.URL, Log: a.log, Location: loc,
-		CountsAfter: rand.N(2 * time.Hour)}
+		CountsAfter: rand.N(2 * time.Hour), Acknowledged: a.reportsAcknowledged}
 	go sender.Run(ctx)
 	a.hits = make(chan reports.Hit, 1024)
 	a.hitsDone = make(chan struct{})

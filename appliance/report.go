@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/amane-dns/amane/activity/alert"
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/reports"
 )
@@ -86,4 +87,15 @@ func OpenForReports(cfg *configs.File) (*Appliance, error) {
 		}
 	}
 	return a, nil
+}
+
+// reportsAcknowledged tells the parents that the helpline received the
+// reports they made by hand (an alert, which stays in the family).
+func (a *Appliance) reportsAcknowledged(manual []reports.Report) {
+	if a.alerts == nil {
+		return
+	}
+	for _, r := range manual {
+		a.alerts.Raise(alert.Alert{Kind: alert.ReportAcknowledged, Device: "helpline", Site: r.Domain, Category: r.Category})
+	}
 }

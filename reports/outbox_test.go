@@ -226,7 +226,9 @@ func TestSenderDeliversOnceThroughFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s = &Sender{Outbox: o, URL: srv.URL + "/", MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Idle: time.Millisecond}
+	acked := make(chan []Report, 1)
+	s = &Sender{Outbox: o, URL: srv.URL + "/", MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Idle: time.Millisecond,
+		Acknowledged: func(manual []Report) { acked <- manual }}
 	stop := obRunSender(t, s)
 	// Stored at the helpline is not yet acknowledged at the appliance.
 	obWaitFor(t, func() bool { st, _ := o.Status(); return st.AckedReports == 5 })
@@ -237,6 +239,14 @@ func TestSenderDeliversOnceThroughFailures(t *testing.T) {
 	}
 	if in.posts != tries+1 {
 		t.Fatalf("%d posts for %d failures: want every failure retried, and nothing sent after the acknowledgement", in.posts, tries)
+	}
+	select {
+	case manual := <-acked: // the parents are told: "the helpline received your report"
+		if len(manual) != 2 || manual[0].Domain != "bad.example" || manual[0].Kind != Manual {
+			t.Fatalf("acknowledged by hand: %+v", manual)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the acknowledgement of the reports made by hand was not told")
 	}
 	t.Logf("a day down is %d tries with the default backoff; all 5 reports delivered at the next", tries)
 	if n := len(in.batches); n != 1 {

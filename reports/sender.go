@@ -41,6 +41,10 @@ type Sender struct {
 	// The daemon draws it at random under two hours, so that appliances
 	// do not all post at midnight, and a count's time says even less.
 	CountsAfter time.Duration
+	// Acknowledged, when set, is told of the reports made by hand in each
+	// batch the helpline acknowledged (the parents' alert "the helpline
+	// received your report"). It runs on the sender's goroutine.
+	Acknowledged func(manual []Report)
 }
 
 func (s *Sender) defaults() {
@@ -102,6 +106,9 @@ func (s *Sender) Run(ctx context.Context) {
 			}
 			s.Log.Info("reports delivered to the helpline", "batch", b.ID, "reports", b.Reports,
 				"duplicate", ack.Duplicate, "tries", b.Attempts+1)
+			if s.Acknowledged != nil && b.Manual > 0 {
+				s.Acknowledged(manualReports(b.Body))
+			}
 			continue
 		case ctx.Err() != nil:
 			return
@@ -205,4 +212,19 @@ func (s *Sender) Post(ctx context.Context, id string, body []byte, sig string) (
 		wait = min(time.Duration(secs)*time.Second, 24*time.Hour)
 	}
 	return ack, wait, why
+}
+
+// manualReports are the reports made by hand in a sealed batch's body.
+func manualReports(body []byte) []Report {
+	var b Batch
+	if json.Unmarshal(body, &b) != nil {
+		return nil
+	}
+	var out []Report
+	for _, r := range b.Reports {
+		if r.Kind == Manual {
+			out = append(out, r)
+		}
+	}
+	return out
 }
