@@ -25,6 +25,9 @@ type Store interface {
 	// Domain returns the aggregate of every report of name, with the notes
 	// of its manual reports; ErrNotReported if there is none.
 	Domain(name string) (Aggregate, error)
+	// Reports returns every report of name, by day then as received, with
+	// their notes; none (and no error) when nobody reported it.
+	Reports(name string) ([]Report, error)
 	// Confirm marks name as abuse of category: it goes into the next feed.
 	// Each triage method appends d to the audit log in the same
 	// transaction as the change, and only if the change was made.

@@ -273,3 +273,26 @@ func (s *Store) Stats() (reports.Stats, error) {
 	}
 	return reports.NewStats(tables[0], tables[1], tables[2]), nil
 }
+
+// Reports implements reports.Store.
+func (s *Store) Reports(name string) ([]reports.Report, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT kind, domain, category, day, count, note, age_band FROM reports
+		WHERE domain = $1 ORDER BY day COLLATE "C", batch COLLATE "C", idx`, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []reports.Report{}
+	for rows.Next() {
+		var r reports.Report
+		var count int64
+		if err := rows.Scan(&r.Kind, &r.Domain, &r.Category, &r.Day, &count, &r.Note, &r.AgeBand); err != nil {
+			return nil, err
+		}
+		r.Count = uint32(count)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Open) {
 		{"triage confirms, rejects and retracts", triage},
 		{"stats count by category, age band and month", stats},
 		{"key limiter refuses past the burst", keyLimiter},
+		{"reports of a domain, by day, with notes", domainReports},
 		{"audit log records every decision, in order", auditLog},
 		{"accounts are added, listed and removed, and audited", accounts},
 	} {
@@ -410,5 +411,19 @@ func accounts(t *testing.T, s reports.Store) {
 	}
 	if want := []string{"account.add ana publisher by root", "account.add bilal operator by root", "account.remove ana by root"}; !reflect.DeepEqual(acts, want) {
 		t.Fatalf("the audit log of the accounts = %q; want %q", acts, want)
+	}
+}
+
+func domainReports(t *testing.T, s reports.Store) {
+	k := Key(t)
+	put(t, s, k, Manual("a.example", "abuse", "2026-11-21", "second day", "9-12"), Counted(reports.Watch, "ab.example", "scam", "2026-11-20", 3))
+	put(t, s, Key(t), Counted(reports.Watch, "a.example", "abuse", "2026-11-20", 4))
+	got, err := s.Reports("a.example")
+	want := []reports.Report{Counted(reports.Watch, "a.example", "abuse", "2026-11-20", 4), Manual("a.example", "abuse", "2026-11-21", "second day", "9-12")}
+	if err != nil || !same(got, want) {
+		t.Fatalf("Reports(a.example) = %+v, %v; want %+v", got, err, want)
+	}
+	if got, err := s.Reports("nobody.example"); err != nil || len(got) != 0 {
+		t.Fatalf("Reports of a domain nobody reported = %+v, %v; want none", got, err)
 	}
 }
