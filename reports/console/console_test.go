@@ -32,7 +32,7 @@ type fakePublisher struct {
 	publish   func(context.Context) (int64, error)
 }
 
-func (f fakePublisher) Published() (map[string][]string, error)     { return f.published() }
+func (f fakePublisher) Published() (map[string][]string, error)    { return f.published() }
 func (f fakePublisher) Publish(ctx context.Context) (int64, error) { return f.publish(ctx) }
 
 // fixture is a console on a fresh bbolt store with three reported
