@@ -52,6 +52,10 @@ func adminHandler(store reports.Store, now func() time.Time) http.Handler {
 		t, err := reports.Decide(store, q, now())
 		reply(w, t, err)
 	})
+	mux.HandleFunc("GET /audit", func(w http.ResponseWriter, r *http.Request) {
+		log, err := store.Audit(r.URL.Query().Get("domain"))
+		reply(w, log, err)
+	})
 	mux.HandleFunc("GET /accounts", func(w http.ResponseWriter, r *http.Request) {
 		all, err := store.Accounts()
 		reply(w, all, err)

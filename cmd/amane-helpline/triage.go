@@ -159,6 +159,23 @@ func showDomain(a *adminClient, name string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "  %s\n", strings.ReplaceAll(n, "\n", "\n    "))
 		}
 	}
+	var log []reports.AuditEntry
+	if err := a.call("/audit?domain="+url.QueryEscape(name), nil, &log); err != nil {
+		return fmt.Errorf("reports show: %w", err)
+	}
+	if len(log) > 0 {
+		fmt.Fprintln(stdout, "history:")
+		for _, e := range log {
+			line := e.At.Format(time.RFC3339) + " " + e.By + " " + e.Action
+			if e.Category != "" {
+				line += " (" + e.Category + ")"
+			}
+			if e.Reason != "" {
+				line += ": " + e.Reason
+			}
+			fmt.Fprintf(stdout, "  %s\n", line)
+		}
+	}
 	return nil
 }
 

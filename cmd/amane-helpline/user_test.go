@@ -58,6 +58,9 @@ func TestTriageOnTheCommandLineIsAudited(t *testing.T) {
 	if _, err := helpline(t, "reports", "retract", "shop.example", "-config", cfg); err != nil {
 		t.Fatal(err)
 	}
+	if out, err := helpline(t, "reports", "show", "shop.example", "-config", cfg); err != nil || !strings.Contains(out, "history:\n  2026-11-23T12:00:00Z ana confirm (scam): fake shop, 12 reports") {
+		t.Errorf("reports show = %q, %v; want the history", out, err)
+	}
 	me, err := osUser()
 	if err != nil {
 		t.Fatal(err)
