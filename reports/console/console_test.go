@@ -258,7 +258,12 @@ func TestAFormFromAnotherSiteIsRefused(t *testing.T) {
 }
 
 func TestTheQueueGroupsByDomainNewestFirst(t *testing.T) {
-	f := newFixture(t, boltStore(t))
+	for name, open := range map[string]func(testing.TB) reports.Store{"bbolt": boltStore, "postgres": pgStore} {
+		t.Run(name, func(t *testing.T) { testQueue(t, newFixture(t, open(t))) })
+	}
+}
+
+func testQueue(t *testing.T, f *fixture) {
 	cookie, _ := f.as(t, "olga")
 	body := f.do(t, cookie, "GET", "/", nil).Body.String()
 	g, s, o := strings.Index(body, "groomer.example"), strings.Index(body, "shop.example"), strings.Index(body, "old.example")
@@ -282,7 +287,7 @@ func TestTheQueueGroupsByDomainNewestFirst(t *testing.T) {
 }
 
 func TestAConfirmInTheConsoleIsAuditedAndShown(t *testing.T) {
-	for name, open := range map[string]func(testing.TB) reports.Store{"bbolt": boltStore} {
+	for name, open := range map[string]func(testing.TB) reports.Store{"bbolt": boltStore, "postgres": pgStore} {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t, open(t))
 			cookie, csrf := f.as(t, "olga")
