@@ -379,7 +379,7 @@ func TestStatsDrawsChartsInBothDirections(t *testing.T) {
 	cookie, _ := f.as(t, "olga")
 	for lang, anchor := range map[string]string{"en": `text-anchor="start"`, "ar": `text-anchor="end"`} {
 		body := f.do(t, cookie, "GET", "/stats?lang="+lang, nil).Body.String()
-		if strings.Count(body, "<svg") != 3 || !strings.Contains(body, anchor) || !strings.Contains(body, "2026-10") {
+		if strings.Count(body, "<svg") != 3 || !strings.Contains(body, anchor) || !strings.Contains(body, ">2026-10</text>") {
 			t.Errorf("%s: want 3 charts, labels %s, the month 2026-10", lang, anchor)
 		}
 	}

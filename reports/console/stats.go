@@ -12,18 +12,18 @@ import (
 // table of reports.Stats, with the table itself beside it for screen
 // readers and for copying figures into a slide.
 const (
-	chartWidth = 400 // viewBox units
-	labelWidth = 120 // the label column
-	valueWidth = 50  // the value after a bar
+	chartWidth = 320 // viewBox units: about CSS pixels on a phone, so the text stays legible
+	labelWidth = 130 // the label column
+	valueWidth = 40  // the value after a bar
 	barHeight  = 22
 	barGap     = 8
 )
 
 // chart is one SVG chart, positions computed for the page's direction.
 type chart struct {
-	ID, Title string // Title is a catalog key
-	Height    int
-	Bars      []bar
+	ID, Title     string // Title is a catalog key
+	Width, Height int    // the viewBox
+	Bars          []bar
 }
 
 // bar is one bar and its table row; positions are already mirrored for
@@ -37,7 +37,7 @@ type bar struct {
 }
 
 func newChart(id, title, labels string, rows []reports.StatRow, rtl bool) chart {
-	ch := chart{ID: id, Title: title, Height: max(1, len(rows))*(barHeight+barGap) + barGap}
+	ch := chart{ID: id, Title: title, Width: chartWidth, Height: max(1, len(rows))*(barHeight+barGap) + barGap}
 	var top uint64
 	for _, r := range rows {
 		top = max(top, r.Count)
@@ -56,7 +56,9 @@ func newChart(id, title, labels string, rows []reports.StatRow, rtl bool) chart 
 			b.BarW = max(1, int(r.Count*uint64(span)/top))
 		}
 		// In left to right the label is at the left, the bar grows
-		// rightwards; right to left mirrors both.
+		// rightwards; right to left mirrors both. The SVG itself is laid
+		// out left to right (direction="ltr"), so "end" is always the
+		// right edge whatever the page's direction.
 		if rtl {
 			b.LabelX, b.LabelAnchor = chartWidth-4, "end"
 			b.BarX = chartWidth - labelWidth - b.BarW
