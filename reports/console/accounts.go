@@ -16,6 +16,7 @@ type accountsData struct {
 	Name     string // what was typed, shown again when refused
 	Role     string
 	Me       string
+	History  []reports.AuditEntry // the latest account changes, newest first
 }
 
 func (c *Console) accounts(w http.ResponseWriter, r *http.Request) {
@@ -25,6 +26,10 @@ func (c *Console) accounts(w http.ResponseWriter, r *http.Request) {
 func (c *Console) showAccounts(w http.ResponseWriter, r *http.Request, status int, d accountsData, errs web.FieldErrors) {
 	var err error
 	if d.Accounts, err = c.o.Store.Accounts(); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if d.History, err = recent(c.o.Store, reports.ActionAccountAdd, reports.ActionAccountRemove); err != nil {
 		c.fail(w, r, err)
 		return
 	}

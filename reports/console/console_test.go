@@ -354,8 +354,12 @@ func TestPublishShowsTheChangeThenPublishes(t *testing.T) {
 	if log, _ := f.store.Audit(""); log[len(log)-1].Action != "publish" || log[len(log)-1].By != "paul" || log[len(log)-1].Detail != "version 7" {
 		t.Fatalf("the publication was recorded as %+v", log[len(log)-1])
 	}
-	if body := f.do(t, cookie, "GET", "/publish?published=7", nil).Body.String(); !strings.Contains(body, "Feed version 7 published") || strings.Contains(body, "shop.example") {
+	body = f.do(t, cookie, "GET", "/publish?published=7", nil).Body.String()
+	if !strings.Contains(body, "Feed version 7 published") || strings.Contains(body, "shop.example") {
 		t.Error("after publishing, the page does not say so, or still lists the change")
+	}
+	if !strings.Contains(body, `<bdi>paul</bdi></strong> · published · <bdi translate="no">version 7</bdi>`) {
+		t.Error("the publish page does not show the publication in its history")
 	}
 }
 
@@ -432,6 +436,9 @@ func TestAdminsManageAccounts(t *testing.T) {
 	}
 	if w := f.do(t, cookie, "POST", "/accounts/olga/remove", url.Values{web.CSRFField: {csrf}}); w.Code != 303 {
 		t.Fatalf("remove olga = %d", w.Code)
+	}
+	if body := f.do(t, cookie, "GET", "/accounts", nil).Body.String(); !strings.Contains(body, `<bdi>ada</bdi></strong> · removed an account · <bdi translate="no">olga</bdi>`) {
+		t.Error("the accounts page does not show the removal in its history")
 	}
 	if w := f.do(t, olga, "GET", "/", nil); w.Code != 303 || !strings.HasPrefix(w.Header().Get("Location"), "/login") {
 		t.Errorf("a removed account's session = %d to %q; want sent to the login page", w.Code, w.Header().Get("Location"))

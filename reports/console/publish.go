@@ -21,7 +21,8 @@ type publishData struct {
 	Configured    bool
 	Adds, Removes []change
 	Confirmed     int
-	Published     int64 // the version just published; 0 when none
+	Published     int64                // the version just published; 0 when none
+	History       []reports.AuditEntry // the latest publications, newest first
 }
 
 // diff compares the confirmed domains with the published ones.
@@ -56,6 +57,11 @@ func (c *Console) publishPage(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) showPublish(w http.ResponseWriter, r *http.Request, status int, published int64, errs web.FieldErrors) {
 	d := publishData{Configured: c.o.Publisher != nil, Published: published}
+	var err error
+	if d.History, err = recent(c.o.Store, reports.ActionPublish); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	if d.Configured {
 		confirmed, err := c.o.Store.Confirmed()
 		if err != nil {
@@ -92,4 +98,23 @@ func (c *Console) publish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, c.router.URL("publish")+"?published="+strconv.FormatInt(v, 10), http.StatusSeeOther)
+}
+
+// historyLen is how many acts on no domain a page shows.
+const historyLen = 10
+
+// recent returns the latest acts on no domain of the given actions,
+// newest first.
+func recent(s reports.Store, actions ...string) ([]reports.AuditEntry, error) {
+	log, err := s.Audit("")
+	if err != nil {
+		return nil, err
+	}
+	var out []reports.AuditEntry
+	for i := len(log) - 1; i >= 0 && len(out) < historyLen; i-- {
+		if slices.Contains(actions, log[i].Action) {
+			out = append(out, log[i])
+		}
+	}
+	return out, nil
 }
