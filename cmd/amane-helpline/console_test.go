@@ -138,3 +138,16 @@ func call(t *testing.T, cfg, domain string, out *[]reports.AuditEntry) error {
 	defer a.close()
 	return a.call("/audit?domain="+url.QueryEscape(domain), nil, out)
 }
+
+func TestTheConsoleNeedsItsOwnListenerAndAStateDir(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ conf, want string }{
+		{"state_dir = \"s\"\n[intake]\nlisten = \"127.0.0.1:8443\"\ninsecure_http = true\n[console]\nlisten = \"127.0.0.1:8443\"\n", "console.listen: \"127.0.0.1:8443\" is the intake's"},
+		{"[store]\npostgres = \"postgres://h@127.0.0.1/db\"\n[intake]\nlisten = \"127.0.0.1:8443\"\ninsecure_http = true\n[console]\nlisten = \"127.0.0.1:8444\"\n", "state_dir: required for the console"},
+	} {
+		writeFiles(t, dir, map[string]string{"helpline.toml": tc.conf})
+		if _, err := loadConfig(filepath.Join(dir, "helpline.toml")); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("loading\n%s= %v; want %q", tc.conf, err, tc.want)
+		}
+	}
+}
