@@ -19,11 +19,14 @@
 //
 // On the helpline: Store, the report database's interface (batches kept
 // once by id, as evidence; reports by domain; the operators' triage; the
-// statistics; the per-key rate limit), with BoltStore, its embedded
+// statistics; the per-key rate limit; the console's accounts and the
+// append-only audit log of every decision, written by Decide in the same
+// transaction as the triage), with BoltStore, its embedded
 // implementation (reports/pgstore is the PostgreSQL one, and
 // reports/storetest the suite both pass); Intake (the http.Handler that
 // checks size, schema, signature and rate limits before storing); the
-// exports (CSV, XARF v4) and the statistics.
+// exports (CSV, XARF v4) and the statistics. reports/console is the
+// operators' web console on a Store.
 //
 // Nothing in this package may carry a device, an address, a MAC, a
 // hostname or a profile name: reports are anonymous by construction, and

@@ -15,7 +15,7 @@ func hlAggregates(t *testing.T) []Aggregate {
 	k1, k2 := hlKey(t), hlKey(t)
 	hlPut(t, s, k1, hlManual("bad.example", "abuse", "2026-10-30", "", "9-12"), hlCounted(Watch, "odd.example", "gambling", "2026-11-01", 4))
 	hlPut(t, s, k2, hlManual("bad.example", "abuse", "2026-11-02", "", ""))
-	if _, err := s.Confirm("bad.example", "abuse", hlT0); err != nil {
+	if _, err := s.Confirm("bad.example", "abuse", Decision{By: "test", At: hlT0}); err != nil {
 		t.Fatal(err)
 	}
 	aggs, err := s.Domains(Filter{})

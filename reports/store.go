@@ -75,7 +75,7 @@ func OpenStore(dir string, timeout time.Duration) (*BoltStore, error) {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketBatches, bucketReports, bucketTriage} {
+		for _, b := range [][]byte{bucketBatches, bucketReports, bucketTriage, bucketAudit, bucketAccounts} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -2,6 +2,8 @@ package reports
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/amane-dns/amane/blocklist"
@@ -142,4 +144,15 @@ func (s *BoltStore) Domain(name string) (Aggregate, error) {
 		return err
 	})
 	return a, err
+}
+
+// Reports returns every report of name, by day, then by batch id and
+// place in the batch.
+func (s *BoltStore) Reports(name string) ([]Report, error) {
+	out := []Report{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return eachReport(tx, name, func(r storedReport) error { out = append(out, r.Report); return nil })
+	})
+	slices.SortStableFunc(out, func(a, b Report) int { return strings.Compare(a.Day, b.Day) })
+	return out, err
 }

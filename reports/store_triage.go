@@ -57,8 +57,12 @@ func getTriage(tx *bolt.Tx, name string) (Triage, error) {
 	return t, nil
 }
 
-// setTriage applies change to name's triage, if name was reported.
-func (s *BoltStore) setTriage(name string, change func(*Triage) error) (Triage, error) {
+// setTriage applies change to name's triage, if name was reported, and
+// appends d as action to the audit log in the same transaction.
+func (s *BoltStore) setTriage(name, action string, d Decision, change func(*Triage) error) (Triage, error) {
+	if err := CheckDecision(d); err != nil {
+		return Triage{}, err
+	}
 	var t Triage
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if k, _ := tx.Bucket(bucketReports).Cursor().Seek(append([]byte(name), 0)); k == nil || string(domainOf(k)) != name {
@@ -75,31 +79,34 @@ func (s *BoltStore) setTriage(name string, change func(*Triage) error) (Triage, 
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bucketTriage).Put([]byte(name), raw)
+		if err := tx.Bucket(bucketTriage).Put([]byte(name), raw); err != nil {
+			return err
+		}
+		return appendAudit(tx, d.entry(action, name, t.Category))
 	})
 	return t, err
 }
 
 // Confirm marks name as abuse of category: it goes into the next feed.
-func (s *BoltStore) Confirm(name, category string, now time.Time) (Triage, error) {
+func (s *BoltStore) Confirm(name, category string, d Decision) (Triage, error) {
 	if err := CheckConfirm(category); err != nil {
 		return Triage{}, err
 	}
-	return s.setTriage(name, func(t *Triage) error { return ApplyConfirm(t, category, now) })
+	return s.setTriage(name, ActionConfirm, d, func(t *Triage) error { return ApplyConfirm(t, category, d.At) })
 }
 
 // Reject marks name as not abuse, with the operator's reason. A confirmed
 // domain must be retracted first, so that leaving the feed is explicit.
-func (s *BoltStore) Reject(name, reason string, now time.Time) (Triage, error) {
-	if err := CheckReject(reason); err != nil {
+func (s *BoltStore) Reject(name string, d Decision) (Triage, error) {
+	if err := CheckReject(d.Reason); err != nil {
 		return Triage{}, err
 	}
-	return s.setTriage(name, func(t *Triage) error { return ApplyReject(t, reason, now) })
+	return s.setTriage(name, ActionReject, d, func(t *Triage) error { return ApplyReject(t, d.Reason, d.At) })
 }
 
 // Retract takes a confirmed domain out of the feed from its next version.
-func (s *BoltStore) Retract(name string, now time.Time) (Triage, error) {
-	return s.setTriage(name, func(t *Triage) error { return ApplyRetract(t, now) })
+func (s *BoltStore) Retract(name string, d Decision) (Triage, error) {
+	return s.setTriage(name, ActionRetract, d, func(t *Triage) error { return ApplyRetract(t, d.At) })
 }
 
 // The triage rules, for every Store: Check* refuses bad input before the

@@ -25,13 +25,35 @@ type Store interface {
 	// Domain returns the aggregate of every report of name, with the notes
 	// of its manual reports; ErrNotReported if there is none.
 	Domain(name string) (Aggregate, error)
+	// Reports returns every report of name, by day then as received, with
+	// their notes; none (and no error) when nobody reported it.
+	Reports(name string) ([]Report, error)
 	// Confirm marks name as abuse of category: it goes into the next feed.
-	Confirm(name, category string, now time.Time) (Triage, error)
-	// Reject marks name as not abuse, with the operator's reason; a
+	// Each triage method appends d to the audit log in the same
+	// transaction as the change, and only if the change was made.
+	Confirm(name, category string, d Decision) (Triage, error)
+	// Reject marks name as not abuse, with d.Reason; a
 	// confirmed domain must be retracted first.
-	Reject(name, reason string, now time.Time) (Triage, error)
+	Reject(name string, d Decision) (Triage, error)
 	// Retract takes a confirmed domain out of the next feed version.
-	Retract(name string, now time.Time) (Triage, error)
+	Retract(name string, d Decision) (Triage, error)
+	// Audit returns the audit log of domain, oldest first; of the acts on
+	// no domain (publications, accounts) when domain is "". The log has no
+	// method to edit or delete an entry, by design: it is evidence.
+	Audit(domain string) ([]AuditEntry, error)
+	// Record appends e, an act on no triage (a publication), to the audit
+	// log; the store sets its Seq. Triage actions are refused: they are
+	// recorded by Confirm, Reject and Retract only.
+	Record(e AuditEntry) error
+	// AddAccount adds a console account (ErrAccountExists if its name is
+	// taken) and records d.
+	AddAccount(a Account, d Decision) error
+	// RemoveAccount removes an account (ErrNoAccount if none) and records d.
+	RemoveAccount(name string, d Decision) error
+	// Account returns the account called name, or ErrNoAccount.
+	Account(name string) (Account, error)
+	// Accounts returns every account, by name.
+	Accounts() ([]Account, error)
 	// Confirmed returns the confirmed domains by category, each sorted.
 	Confirmed() (map[string][]string, error)
 	// Stats returns the reports by category, age band and month.

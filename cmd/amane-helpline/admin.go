@@ -21,12 +21,12 @@ import (
 // its access control is the directory's and the group's.
 const controlSocket = "control.sock"
 
-// triageRequest is the body of POST /triage.
-type triageRequest struct {
-	Action   string `json:"action"` // confirm, reject, retract
-	Name     string `json:"name"`
-	Category string `json:"category,omitempty"`
-	Reason   string `json:"reason,omitempty"`
+// accountRequest is the body of POST /accounts (add) and
+// POST /accounts/remove: the hash is made by the command, so the password
+// never crosses the socket.
+type accountRequest struct {
+	Account reports.Account `json:"account"`
+	By      string          `json:"by"` // the OS user who ran the command
 }
 
 // adminHandler serves the operators' API over store.
@@ -45,23 +45,37 @@ func adminHandler(store reports.Store, now func() time.Time) http.Handler {
 		reply(w, a, err)
 	})
 	mux.HandleFunc("POST /triage", func(w http.ResponseWriter, r *http.Request) {
-		var q triageRequest
+		var q reports.TriageRequest
 		if !decode(w, r, &q) {
 			return
 		}
-		var t reports.Triage
-		var err error
-		switch q.Action {
-		case "confirm":
-			t, err = store.Confirm(q.Name, q.Category, now())
-		case "reject":
-			t, err = store.Reject(q.Name, q.Reason, now())
-		case "retract":
-			t, err = store.Retract(q.Name, now())
-		default:
-			err = fmt.Errorf("unknown action %q", q.Action)
-		}
+		t, err := reports.Decide(store, q, now())
 		reply(w, t, err)
+	})
+	mux.HandleFunc("GET /audit", func(w http.ResponseWriter, r *http.Request) {
+		log, err := store.Audit(r.URL.Query().Get("domain"))
+		reply(w, log, err)
+	})
+	mux.HandleFunc("GET /accounts", func(w http.ResponseWriter, r *http.Request) {
+		all, err := store.Accounts()
+		reply(w, all, err)
+	})
+	mux.HandleFunc("POST /accounts", func(w http.ResponseWriter, r *http.Request) {
+		var q accountRequest
+		if !decode(w, r, &q) {
+			return
+		}
+		q.Account.Created = now()
+		err := store.AddAccount(q.Account, reports.Decision{By: q.By, At: now()})
+		reply(w, q.Account.Name, err)
+	})
+	mux.HandleFunc("POST /accounts/remove", func(w http.ResponseWriter, r *http.Request) {
+		var q accountRequest
+		if !decode(w, r, &q) {
+			return
+		}
+		err := store.RemoveAccount(q.Account.Name, reports.Decision{By: q.By, At: now()})
+		reply(w, q.Account.Name, err)
 	})
 	mux.HandleFunc("GET /confirmed", func(w http.ResponseWriter, r *http.Request) {
 		c, err := store.Confirmed()

@@ -10,6 +10,7 @@ import (
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/internal/fielderr"
 	"github.com/amane-dns/amane/reports"
+	"github.com/amane-dns/amane/reports/console"
 	"github.com/amane-dns/amane/reports/pgstore"
 )
 
@@ -21,6 +22,7 @@ type config struct {
 	Intake   reports.IntakeConfig `toml:"intake"`
 	Feed     feedConfig           `toml:"feed"`
 	Reporter reports.Reporter     `toml:"reporter"` // who the helpline is, in XARF exports
+	Console  console.Config       `toml:"console"`  // the operators' console; off when its listen is empty
 
 	path string // the file it was read from
 }
@@ -53,7 +55,7 @@ func loadConfig(path string) (*config, error) {
 	}
 	c.path = path
 	base := filepath.Dir(path)
-	for _, p := range []*string{&c.StateDir, &c.Intake.TLSCert, &c.Intake.TLSKey, &c.Feed.Key, &c.Feed.Lists, &c.Feed.Dir, &c.Feed.Contact, &c.Store.PasswordFile} {
+	for _, p := range []*string{&c.StateDir, &c.Intake.TLSCert, &c.Intake.TLSKey, &c.Feed.Key, &c.Feed.Lists, &c.Feed.Dir, &c.Feed.Contact, &c.Store.PasswordFile, &c.Console.TLSCert, &c.Console.TLSKey} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
 		}
@@ -69,7 +71,7 @@ func (c *config) validate() error {
 	for _, t := range []struct {
 		table string
 		err   error
-	}{{"intake", c.Intake.Validate()}, {"store", c.Store.Validate()}} {
+	}{{"intake", c.Intake.Validate()}, {"store", c.Store.Validate()}, {"console", c.Console.Validate()}} {
 		for _, err := range flatten(t.err) {
 			var fe *fielderr.Error
 			if errors.As(err, &fe) {
@@ -77,6 +79,12 @@ func (c *config) validate() error {
 			}
 			errs = append(errs, err)
 		}
+	}
+	if c.Console.Enabled() && c.StateDir == "" {
+		errs = append(errs, fielderr.New("state_dir", "%v", errConsoleState))
+	}
+	if c.Console.Enabled() && c.Console.Listen == c.Intake.Listen {
+		errs = append(errs, fielderr.New("console.listen", "%q is the intake's: the console needs a listener of its own, off the public network", c.Console.Listen))
 	}
 	if c.Feed.Expires < time.Hour {
 		errs = append(errs, fielderr.New("feed.expires", "%v, want at least 1h", c.Feed.Expires))

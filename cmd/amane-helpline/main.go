@@ -15,20 +15,26 @@ import (
 const usage = `amane-helpline — the helpline's side of amane
 
 usage (every command takes -config FILE; see configs/helpline.toml):
-  amane-helpline serve -config F            receive reports (HTTPS POST /reports) and serve the feed at /feed/
+  amane-helpline serve -config F            receive reports (HTTPS POST /reports), serve the feed at /feed/,
+                                            and the operators' console on [console] listen
   amane-helpline migrate -config F          create or upgrade the PostgreSQL schema ([store] postgres)
   amane-helpline reports list -config F [--category C] [--since DAY] [--until DAY] [--status S] [--kind K]
                                             reported domains: appliances, count, categories, days, age bands, status
   amane-helpline reports show NAME -config F
                                             everything reported about one domain, with the parents' notes
-  amane-helpline reports confirm NAME --category C -config F
+  amane-helpline reports confirm NAME --category C [--reason R] [--as WHO] -config F
                                             confirm a domain: the next feed version blocks it everywhere
-  amane-helpline reports reject NAME [--reason R] -config F
-  amane-helpline reports retract NAME -config F
+  amane-helpline reports reject NAME [--reason R] [--as WHO] -config F
+  amane-helpline reports retract NAME [--reason R] [--as WHO] -config F
                                             take a confirmed domain out of the next feed version
+                                            (each decision goes to the audit log, by WHO or the OS user)
   amane-helpline reports export --format csv|xarf [filters] -config F
                                             the list above as CSV, or as XARF v4 JSON, on stdout
   amane-helpline stats -config F            reports by category, by age band and by month
+  amane-helpline user add NAME --role operator|publisher|admin -config F
+                                            a console account; its password is the first line of stdin
+  amane-helpline user list -config F
+  amane-helpline user remove NAME -config F
   amane-helpline feed keygen --out DIR      make a feed signing key: DIR/feed.key (secret), DIR/feed.pub
                                             (or -config F: DIR is the directory of [feed] key)
   amane-helpline feed publish -config F     sign [feed] lists plus the confirmed domains into [feed] dir
@@ -74,6 +80,8 @@ func run(args []string, stdout io.Writer, now func() time.Time) error {
 		return migrateCommand(args[1:], stdout)
 	case "stats":
 		return statsCommand(args[1:], stdout, now)
+	case "user":
+		return userCommand(args[1:], stdout, now)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

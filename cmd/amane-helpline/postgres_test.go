@@ -117,3 +117,45 @@ insecure_http = true
 		t.Fatalf("loadConfig = %v; want the password refused at line 2", err)
 	}
 }
+
+// TestTheConsolePublishesIntoPostgres publishes from the console's
+// publisher on PostgreSQL: through the advisory-locked PublishFeed, and
+// what it compares the next version with is the database's newest.
+func TestTheConsolePublishesIntoPostgres(t *testing.T) {
+	pgtest.Skip(t, cluster)
+	cfg := helplineDir(t)
+	c, err := loadConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Store = pgstore.Config{Postgres: cluster.NewDatabase(t)}
+	if _, err := pgstore.Migrate(t.Context(), c.Store); err != nil {
+		t.Fatal(err)
+	}
+	s, err := pgstore.Open(t.Context(), c.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	key, _ := feed.GenerateKey(rand.Reader)
+	b := reports.Batch{ID: "00000000000000000000000000000043", Reports: []reports.Report{{Kind: reports.Manual, Domain: "scam.example", Category: "scam", Day: "2026-11-20", Count: 1}}}
+	body, sig, _ := reports.SignBatch(b, key)
+	b, _ = reports.VerifyBatch(body, sig)
+	if _, err := s.Receive(b, body, sig, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Confirm("scam.example", "scam", reports.Decision{By: "paul", At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	p := &feedPublisher{c: c, store: s, now: clock}
+	if old, err := p.Published(); err != nil || len(old) != 0 {
+		t.Fatalf("Published before any publication = %v, %v; want nothing", old, err)
+	}
+	v, err := p.Publish(t.Context())
+	if err != nil || v == 0 {
+		t.Fatalf("Publish = %d, %v", v, err)
+	}
+	if got, err := p.Published(); err != nil || len(got["scam"]) != 1 || got["scam"][0] != "scam.example" {
+		t.Fatalf("Published after publishing = %v, %v; want scam.example", got, err)
+	}
+}

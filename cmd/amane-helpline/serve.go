@@ -20,6 +20,7 @@ import (
 
 	"github.com/amane-dns/amane/internal/cliflag"
 	"github.com/amane-dns/amane/reports"
+	"github.com/amane-dns/amane/reports/console"
 	"github.com/amane-dns/amane/reports/pgstore"
 )
 
@@ -88,15 +89,40 @@ func serve(ctx context.Context, c *config, log *slog.Logger, now func() time.Tim
 		}
 	}
 	admin := &http.Server{Handler: adminHandler(store, now), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 3)
+	var consoleSrv *http.Server
+	consoleAddr := "off ([console] listen)"
+	if c.Console.Enabled() {
+		con, closeConsole, err := newConsole(c, store, log, now)
+		if err != nil {
+			ln.Close()
+			if control != nil {
+				control.Close()
+			}
+			return err
+		}
+		defer closeConsole() //nolint:errcheck // the sessions are committed at each change
+		cl, err := listenConsole(c.Console)
+		if err != nil {
+			ln.Close()
+			if control != nil {
+				control.Close()
+			}
+			return err
+		}
+		consoleSrv = &http.Server{Handler: con.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+			WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+		consoleAddr = cl.Addr().String()
+		go func() { errc <- consoleSrv.Serve(cl) }()
+	}
 
-	errc := make(chan error, 2)
 	go func() { errc <- public.Serve(ln) }()
 	controlAddr := "none ([store] postgres)"
 	if control != nil {
 		go func() { errc <- admin.Serve(control) }()
 		controlAddr = control.Addr().String()
 	}
-	log.Info("amane-helpline serving", "intake", ln.Addr().String(), "feed", feedFrom, "control", controlAddr)
+	log.Info("amane-helpline serving", "intake", ln.Addr().String(), "feed", feedFrom, "control", controlAddr, "console", consoleAddr)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -108,6 +134,9 @@ func serve(ctx context.Context, c *config, log *slog.Logger, now func() time.Tim
 	defer cancel()
 	public.Shutdown(shut) //nolint:errcheck // stopping anyway
 	admin.Shutdown(shut)  //nolint:errcheck
+	if consoleSrv != nil {
+		consoleSrv.Shutdown(shut) //nolint:errcheck
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -130,6 +159,24 @@ func listen(c *config, log *slog.Logger) (net.Listener, error) {
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("intake: loading %s and %s: %w", c.Intake.TLSCert, c.Intake.TLSKey, err)
+	}
+	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
+}
+
+// listenConsole opens the console's listener: TLS when the configuration
+// gives a certificate.
+func listenConsole(c console.Config) (net.Listener, error) {
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	if c.TLSCert == "" {
+		return ln, nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("console: loading %s and %s: %w", c.TLSCert, c.TLSKey, err)
 	}
 	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
 }

@@ -20,7 +20,11 @@ func reportsCommand(args []string, stdout io.Writer, now func() time.Time) error
 	}
 	cmd, args := args[0], args[1:]
 	var f reports.Filter
-	var format, category, reason string
+	var format, category, reason, as string
+	actor := func(fl *flag.FlagSet) {
+		fl.StringVar(&reason, "reason", "", "why, for the other operators and the audit log")
+		fl.StringVar(&as, "as", "", "who decides, in the audit log (default: the OS user)")
+	}
 	filters := func(fl *flag.FlagSet) {
 		fl.StringVar(&f.Category, "category", "", "only reports of this category")
 		fl.StringVar(&f.Since, "since", "", "only reports of this day (YYYY-MM-DD) or later")
@@ -45,13 +49,12 @@ func reportsCommand(args []string, stdout io.Writer, now func() time.Time) error
 		}
 	case "confirm":
 		flags = func(fl *flag.FlagSet) {
+			actor(fl)
 			fl.StringVar(&category, "category", "", "the category the domain is abuse of (required)")
 		}
-	case "reject":
-		flags = func(fl *flag.FlagSet) {
-			fl.StringVar(&reason, "reason", "", "why it is not abuse, for the other operators")
-		}
-	case "show", "retract":
+	case "reject", "retract":
+		flags = actor
+	case "show":
 	default:
 		return fmt.Errorf("reports: unknown command %q: %w", cmd, errUsage)
 	}
@@ -72,15 +75,16 @@ func reportsCommand(args []string, stdout io.Writer, now func() time.Time) error
 		return export(a, f, format, c.Reporter, stdout)
 	case "show":
 		return showDomain(a, pos[0], stdout)
-	case "confirm":
-		if category == "" {
+	case "confirm", "reject", "retract":
+		if cmd == "confirm" && category == "" {
 			return errors.New("reports confirm: want --category C")
 		}
-		err = a.call("/triage", triageRequest{Action: "confirm", Name: pos[0], Category: category}, &t)
-	case "reject":
-		err = a.call("/triage", triageRequest{Action: "reject", Name: pos[0], Reason: reason}, &t)
-	case "retract":
-		err = a.call("/triage", triageRequest{Action: "retract", Name: pos[0]}, &t)
+		if as == "" {
+			if as, err = osUser(); err != nil {
+				return fmt.Errorf("reports %s: %w", cmd, err)
+			}
+		}
+		err = a.call("/triage", reports.TriageRequest{Action: cmd, Name: pos[0], Category: category, Reason: reason, By: as}, &t)
 	}
 	if err != nil {
 		return fmt.Errorf("reports %s: %w", cmd, err)
@@ -153,6 +157,23 @@ func showDomain(a *adminClient, name string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "notes:")
 		for _, n := range g.Notes {
 			fmt.Fprintf(stdout, "  %s\n", strings.ReplaceAll(n, "\n", "\n    "))
+		}
+	}
+	var log []reports.AuditEntry
+	if err := a.call("/audit?domain="+url.QueryEscape(name), nil, &log); err != nil {
+		return fmt.Errorf("reports show: %w", err)
+	}
+	if len(log) > 0 {
+		fmt.Fprintln(stdout, "history:")
+		for _, e := range log {
+			line := e.At.Format(time.RFC3339) + " " + e.By + " " + e.Action
+			if e.Category != "" {
+				line += " (" + e.Category + ")"
+			}
+			if e.Reason != "" {
+				line += ": " + e.Reason
+			}
+			fmt.Fprintf(stdout, "  %s\n", line)
 		}
 	}
 	return nil

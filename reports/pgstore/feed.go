@@ -174,3 +174,13 @@ func collectFiles(rows pgx.Rows) (map[string][]byte, error) {
 	}
 	return files, rows.Err()
 }
+
+// LatestFeed returns the files of the newest published version, by name;
+// none before the first publication.
+func (s *Store) LatestFeed(ctx context.Context) (map[string][]byte, error) {
+	rows, err := s.pool.Query(ctx, `SELECT name, content FROM feed_files WHERE version = (SELECT max(version) FROM feed_versions)`)
+	if err != nil {
+		return nil, err
+	}
+	return collectFiles(rows)
+}

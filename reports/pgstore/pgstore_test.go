@@ -236,3 +236,19 @@ func TestFeedPublicationsAreSerialized(t *testing.T) {
 		}
 	}
 }
+
+func TestTheAuditLogRefusesEditsAndDeletes(t *testing.T) {
+	s := open(t, migrated(t))
+	if err := s.Record(reports.AuditEntry{At: storetest.T0, By: "ana", Action: reports.ActionPublish, Detail: "version 1"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, sql := range []string{`UPDATE audit SET by_name = 'someone else'`, `DELETE FROM audit`, `TRUNCATE audit`} {
+		if _, err := s.pool.Exec(ctx, sql); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s = %v; want refused as append-only", sql, err)
+		}
+	}
+	if log, _ := s.Audit(""); len(log) != 1 || log[0].By != "ana" {
+		t.Fatalf("the audit log after the attempts = %+v; want it unchanged", log)
+	}
+}

@@ -158,7 +158,10 @@ func (s *Store) triageOf(ctx context.Context, names []string) (map[string]report
 // setTriage applies change to name's triage, if name was reported. The
 // row is locked for the change: two operators deciding at once on two
 // servers are applied one after the other, each seeing the other's.
-func (s *Store) setTriage(name string, change func(*reports.Triage) error) (reports.Triage, error) {
+func (s *Store) setTriage(name, action string, d reports.Decision, change func(*reports.Triage) error) (reports.Triage, error) {
+	if err := reports.CheckDecision(d); err != nil {
+		return reports.Triage{}, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	var t reports.Triage
@@ -190,32 +193,34 @@ func (s *Store) setTriage(name string, change func(*reports.Triage) error) (repo
 		if !t.At.IsZero() {
 			newAt = &t.At
 		}
-		_, err = tx.Exec(ctx, `UPDATE triage SET status = $2, category = $3, reason = $4, at = $5 WHERE domain = $1`,
-			name, string(t.Status), t.Category, t.Reason, newAt)
-		return err
+		if _, err := tx.Exec(ctx, `UPDATE triage SET status = $2, category = $3, reason = $4, at = $5 WHERE domain = $1`,
+			name, string(t.Status), t.Category, t.Reason, newAt); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, reports.NewAuditEntry(d, action, name, t.Category))
 	})
 	return t, err
 }
 
 // Confirm implements reports.Store.
-func (s *Store) Confirm(name, category string, now time.Time) (reports.Triage, error) {
+func (s *Store) Confirm(name, category string, d reports.Decision) (reports.Triage, error) {
 	if err := reports.CheckConfirm(category); err != nil {
 		return reports.Triage{}, err
 	}
-	return s.setTriage(name, func(t *reports.Triage) error { return reports.ApplyConfirm(t, category, now) })
+	return s.setTriage(name, reports.ActionConfirm, d, func(t *reports.Triage) error { return reports.ApplyConfirm(t, category, d.At) })
 }
 
 // Reject implements reports.Store.
-func (s *Store) Reject(name, reason string, now time.Time) (reports.Triage, error) {
-	if err := reports.CheckReject(reason); err != nil {
+func (s *Store) Reject(name string, d reports.Decision) (reports.Triage, error) {
+	if err := reports.CheckReject(d.Reason); err != nil {
 		return reports.Triage{}, err
 	}
-	return s.setTriage(name, func(t *reports.Triage) error { return reports.ApplyReject(t, reason, now) })
+	return s.setTriage(name, reports.ActionReject, d, func(t *reports.Triage) error { return reports.ApplyReject(t, d.Reason, d.At) })
 }
 
 // Retract implements reports.Store.
-func (s *Store) Retract(name string, now time.Time) (reports.Triage, error) {
-	return s.setTriage(name, func(t *reports.Triage) error { return reports.ApplyRetract(t, now) })
+func (s *Store) Retract(name string, d reports.Decision) (reports.Triage, error) {
+	return s.setTriage(name, reports.ActionRetract, d, func(t *reports.Triage) error { return reports.ApplyRetract(t, d.At) })
 }
 
 // Confirmed implements reports.Store.
@@ -267,4 +272,27 @@ func (s *Store) Stats() (reports.Stats, error) {
 		}
 	}
 	return reports.NewStats(tables[0], tables[1], tables[2]), nil
+}
+
+// Reports implements reports.Store.
+func (s *Store) Reports(name string) ([]reports.Report, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT kind, domain, category, day, count, note, age_band FROM reports
+		WHERE domain = $1 ORDER BY day COLLATE "C", batch COLLATE "C", idx`, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []reports.Report{}
+	for rows.Next() {
+		var r reports.Report
+		var count int64
+		if err := rows.Scan(&r.Kind, &r.Domain, &r.Category, &r.Day, &count, &r.Note, &r.AgeBand); err != nil {
+			return nil, err
+		}
+		r.Count = uint32(count)
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

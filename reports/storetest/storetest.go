@@ -37,6 +37,9 @@ func Run(t *testing.T, open Open) {
 		{"triage confirms, rejects and retracts", triage},
 		{"stats count by category, age band and month", stats},
 		{"key limiter refuses past the burst", keyLimiter},
+		{"reports of a domain, by day, with notes", domainReports},
+		{"audit log records every decision, in order", auditLog},
+		{"accounts are added, listed and removed, and audited", accounts},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
@@ -232,31 +235,31 @@ func aggregatesByDomain(t *testing.T, s reports.Store) {
 
 func triage(t *testing.T, s reports.Store) {
 	put(t, s, Key(t), Manual("a.example", "abuse", "2026-11-20", "", ""), Manual("b.example", "scam", "2026-11-20", "", ""))
-	if _, err := s.Confirm("typo.example", "abuse", T0); !errors.Is(err, reports.ErrNotReported) {
+	if _, err := s.Confirm("typo.example", "abuse", by("ana", T0)); !errors.Is(err, reports.ErrNotReported) {
 		t.Fatalf("confirming a name nobody reported = %v; want ErrNotReported", err)
 	}
-	if _, err := s.Confirm("a.example", "porn", T0); err == nil {
+	if _, err := s.Confirm("a.example", "porn", by("ana", T0)); err == nil {
 		t.Fatal("confirming with an unknown category was accepted")
 	}
-	if _, err := s.Retract("a.example", T0); err == nil {
+	if _, err := s.Retract("a.example", by("ana", T0)); err == nil {
 		t.Fatal("retracting a new domain was accepted")
 	}
-	if tr, err := s.Confirm("a.example", "abuse", T0); err != nil || tr != (reports.Triage{Status: reports.StatusConfirmed, Category: "abuse", At: T0}) {
+	if tr, err := s.Confirm("a.example", "abuse", by("ana", T0)); err != nil || tr != (reports.Triage{Status: reports.StatusConfirmed, Category: "abuse", At: T0}) {
 		t.Fatalf("Confirm = %+v, %v", tr, err)
 	}
-	if _, err := s.Confirm("b.example", "scam", T0); err != nil {
+	if _, err := s.Confirm("b.example", "scam", by("ana", T0)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Reject("a.example", "not abuse", T0); err == nil {
+	if _, err := s.Reject("a.example", reason("ana", T0, "not abuse")); err == nil {
 		t.Fatal("rejecting a confirmed domain without retracting it was accepted")
 	}
 	if got, _ := s.Confirmed(); !reflect.DeepEqual(got, map[string][]string{"abuse": {"a.example"}, "scam": {"b.example"}}) {
 		t.Fatalf("Confirmed = %v", got)
 	}
-	if tr, err := s.Retract("a.example", T0.Add(time.Hour)); err != nil || tr != (reports.Triage{Status: reports.StatusRetracted, Category: "abuse", At: T0.Add(time.Hour)}) {
+	if tr, err := s.Retract("a.example", by("ana", T0.Add(time.Hour))); err != nil || tr != (reports.Triage{Status: reports.StatusRetracted, Category: "abuse", At: T0.Add(time.Hour)}) {
 		t.Fatalf("Retract = %+v, %v", tr, err)
 	}
-	if tr, err := s.Reject("a.example", "a school's site", T0); err != nil || tr.Reason != "a school's site" {
+	if tr, err := s.Reject("a.example", reason("bilal", T0.Add(2*time.Hour), "a school's site")); err != nil || tr.Reason != "a school's site" {
 		t.Fatalf("Reject after Retract = %+v, %v", tr, err)
 	}
 	if got, _ := s.Confirmed(); !reflect.DeepEqual(got, map[string][]string{"scam": {"b.example"}}) {
@@ -308,5 +311,119 @@ func keyLimiter(t *testing.T, s reports.Store) {
 	}
 	if ok, _, err := l.Take(a, T0.Add(wait)); err != nil || !ok {
 		t.Fatalf("after the wait it gave = %v, %v; want allowed", ok, err)
+	}
+}
+
+func by(who string, at time.Time) reports.Decision { return reports.Decision{By: who, At: at} }
+
+func reason(who string, at time.Time, why string) reports.Decision {
+	return reports.Decision{By: who, At: at, Reason: why}
+}
+
+func auditLog(t *testing.T, s reports.Store) {
+	put(t, s, Key(t), Manual("a.example", "abuse", "2026-11-20", "", ""), Manual("ab.example", "scam", "2026-11-20", "", ""))
+	if _, err := s.Confirm("a.example", "abuse", reports.Decision{At: T0}); err == nil {
+		t.Fatal("a decision without its author was accepted")
+	}
+	if _, err := s.Retract("a.example", by("ana", T0)); err == nil {
+		t.Fatal("retracting a new domain was accepted")
+	}
+	if _, err := s.Confirm("a.example", "abuse", reason("ana", T0, "a forum of groomers")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Confirm("ab.example", "scam", by("bilal", T0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Retract("a.example", reason("bilal", T0.Add(time.Hour), "the forum closed")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(reports.AuditEntry{At: T0, By: "ana", Action: reports.ActionConfirm, Domain: "a.example"}); err == nil {
+		t.Fatal("Record of a triage action was accepted: the log would disagree with the triage")
+	}
+	if err := s.Record(reports.AuditEntry{At: T0.Add(2 * time.Hour), By: "chafik", Action: reports.ActionPublish, Detail: "version 7"}); err != nil {
+		t.Fatal(err)
+	}
+	log, err := s.Audit("a.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []reports.AuditEntry{
+		{At: T0, By: "ana", Action: "confirm", Domain: "a.example", Category: "abuse", Reason: "a forum of groomers"},
+		{At: T0.Add(time.Hour), By: "bilal", Action: "retract", Domain: "a.example", Category: "abuse", Reason: "the forum closed"},
+	}
+	if len(log) != 2 || log[0].Seq >= log[1].Seq {
+		t.Fatalf("Audit(a.example) = %+v; want two entries in increasing order (a refused decision leaves none)", log)
+	}
+	for i := range log {
+		log[i].Seq = 0
+	}
+	if !same(log, want) {
+		t.Fatalf("Audit(a.example) =\n%+v\nwant\n%+v", log, want)
+	}
+	if log, _ := s.Audit("ab.example"); len(log) != 1 || log[0].By != "bilal" {
+		t.Fatalf("Audit(ab.example) = %+v; want bilal's confirmation only (no prefix confusion)", log)
+	}
+	if log, _ := s.Audit(""); len(log) != 1 || log[0].Action != reports.ActionPublish || log[0].Detail != "version 7" {
+		t.Fatalf("Audit(\"\") = %+v; want the publication", log)
+	}
+	if log, err := s.Audit("never.example"); err != nil || len(log) != 0 {
+		t.Fatalf("Audit of a domain without decisions = %+v, %v; want none", log, err)
+	}
+}
+
+func accounts(t *testing.T, s reports.Store) {
+	ana := reports.Account{Name: "ana", Role: reports.RolePublisher, Hash: "$argon2id$fake", Created: T0}
+	admin := by("root", T0)
+	if err := s.AddAccount(ana, admin); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddAccount(ana, admin); !errors.Is(err, reports.ErrAccountExists) {
+		t.Fatalf("adding ana twice = %v; want ErrAccountExists", err)
+	}
+	if err := s.AddAccount(reports.Account{Name: "Bad Name", Role: reports.RoleOperator, Hash: "x"}, admin); err == nil {
+		t.Fatal("a bad account name was accepted")
+	}
+	if err := s.AddAccount(reports.Account{Name: "bob", Role: "boss", Hash: "x"}, admin); err == nil {
+		t.Fatal("an unknown role was accepted")
+	}
+	if err := s.AddAccount(reports.Account{Name: "bilal", Role: reports.RoleOperator, Hash: "h2", Created: T0}, admin); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Account("ana"); err != nil || !same(got, ana) {
+		t.Fatalf("Account(ana) = %+v, %v; want %+v", got, err, ana)
+	}
+	if all, err := s.Accounts(); err != nil || len(all) != 2 || all[0].Name != "ana" || all[1].Name != "bilal" {
+		t.Fatalf("Accounts = %+v, %v; want ana and bilal, by name", all, err)
+	}
+	if err := s.RemoveAccount("ana", admin); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Account("ana"); !errors.Is(err, reports.ErrNoAccount) {
+		t.Fatalf("Account after RemoveAccount = %v; want ErrNoAccount", err)
+	}
+	if err := s.RemoveAccount("ana", admin); !errors.Is(err, reports.ErrNoAccount) {
+		t.Fatalf("removing ana twice = %v; want ErrNoAccount", err)
+	}
+	log, _ := s.Audit("")
+	var acts []string
+	for _, e := range log {
+		acts = append(acts, e.Action+" "+e.Detail+" by "+e.By)
+	}
+	if want := []string{"account.add ana publisher by root", "account.add bilal operator by root", "account.remove ana by root"}; !reflect.DeepEqual(acts, want) {
+		t.Fatalf("the audit log of the accounts = %q; want %q", acts, want)
+	}
+}
+
+func domainReports(t *testing.T, s reports.Store) {
+	k := Key(t)
+	put(t, s, k, Manual("a.example", "abuse", "2026-11-21", "second day", "9-12"), Counted(reports.Watch, "ab.example", "scam", "2026-11-20", 3))
+	put(t, s, Key(t), Counted(reports.Watch, "a.example", "abuse", "2026-11-20", 4))
+	got, err := s.Reports("a.example")
+	want := []reports.Report{Counted(reports.Watch, "a.example", "abuse", "2026-11-20", 4), Manual("a.example", "abuse", "2026-11-21", "second day", "9-12")}
+	if err != nil || !same(got, want) {
+		t.Fatalf("Reports(a.example) = %+v, %v; want %+v", got, err, want)
+	}
+	if got, err := s.Reports("nobody.example"); err != nil || len(got) != 0 {
+		t.Fatalf("Reports of a domain nobody reported = %+v, %v; want none", got, err)
 	}
 }

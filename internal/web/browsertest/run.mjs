@@ -17,6 +17,9 @@ function findKeys() {
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    // translate="no" marks data that is not text to translate: a domain
+    // name (the helpline's console) looks like a catalog key.
+    if (n.parentElement?.closest('[translate="no"]')) continue;
     const s = n.textContent.trim();
     if (/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/.test(s)) out.push(s);
   }
