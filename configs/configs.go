@@ -21,6 +21,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/amane-dns/amane/admin/adminconfig"
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/catalog"
 	"github.com/amane-dns/amane/blocklist/feed"
@@ -45,6 +46,8 @@ type File struct {
 	Helpline reports.Config           `toml:"helpline"`
 	// Catalog tunes the built-in catalog's default sources.
 	Catalog catalog.Config `toml:"catalog"`
+	// Admin is the parents' console (package admin).
+	Admin adminconfig.Config `toml:"admin"`
 
 	// The policy: see package policy.
 	Timezone    string                 `toml:"timezone"`
@@ -88,6 +91,7 @@ func Defaults() *File {
 		Log:    LogConfig{Level: "info", Format: "text"},
 		Server: r.Server, Upstream: r.Upstream, Cache: r.Cache, Local: r.Local,
 		Filter: policy.DefaultFilterConfig(),
+		Admin:  adminconfig.Default(),
 	}
 }
 
@@ -232,6 +236,7 @@ func (f *File) validate() error {
 	errs = append(errs, r.Validate(), pc.Validate(), blocklist.ValidateSources(f.Lists))
 	errs = append(errs, fielderr.Flatten(f.Helpline.Validate())...)
 	errs = append(errs, fielderr.Within("catalog", f.Catalog.Validate())...)
+	errs = append(errs, fielderr.Flatten(f.Admin.Validate())...)
 	for i, fc := range f.Feeds {
 		errs = append(errs, fielderr.Within(fmt.Sprintf("feed[%d]", i), fc.Validate())...)
 	}
