@@ -58,6 +58,7 @@ type UsageLine struct {
 	Used       int    `json:"used"`
 	Allowance  int    `json:"allowance"`
 	Granted    int    `json:"granted"`
+	Budget     int    `json:"budget"` // the index of the budget in its profile
 }
 
 // Left is what remains of the budget today, in minutes.
@@ -96,7 +97,7 @@ func (a *Appliance) Usage(device string) []UsageLine {
 			continue
 		}
 		profile, cats, allowance := pol.Describe(t.Key, now)
-		lines = append(lines, UsageLine{who, profile, cats, t.Minutes, allowance, t.Granted})
+		lines = append(lines, UsageLine{who, profile, cats, t.Minutes, allowance, t.Granted, int(t.Key.Budget)})
 	}
 	return lines
 }

@@ -266,3 +266,19 @@ func parseMAC(s string) ([6]byte, error) {
 	}
 	return [6]byte(hw), nil
 }
+
+// Presets lists the built-in profiles' names, for the console's choice.
+func Presets() []string { return []string{"under-9", "9-12", "13-17", "adult", "school-lab"} }
+
+// PresetBlocks returns the categories the preset called name blocks (none
+// for "" or an unknown name), so that the console shows a profile's
+// switches as the preset sets them before its own block and unblock.
+func PresetBlocks(name string) blocklist.Categories {
+	var cats blocklist.Categories
+	for _, id := range presets[name].block {
+		if c, err := blocklist.ParseCategory(id); err == nil {
+			cats = cats.Add(c)
+		}
+	}
+	return cats
+}
