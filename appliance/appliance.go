@@ -60,6 +60,9 @@ type Appliance struct {
 
 	consoleMu sync.Mutex // one console change at a time, each on the last
 
+	seenMu sync.Mutex           // guards following
+	seen   map[string]time.Time // device key → first listed; loaded on first use
+
 	mu  sync.Mutex // guards following
 	cfg *configs.File
 	pol *policy.Snapshot // the one in force

@@ -3,6 +3,8 @@ package appliance
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -163,4 +165,30 @@ func (a *Appliance) ConsoleProfile(name string) (policy.ProfileConfig, bool) {
 		}
 	}
 	return policy.ProfileConfig{}, false
+}
+
+// ClientOf returns the client a device is seen as, for Explain: device is
+// a device's name, an address or a MAC the network knows.
+func (a *Appliance) ClientOf(device string) (policy.Client, error) {
+	if ip, err := netip.ParseAddr(device); err == nil {
+		return policy.Client{Addr: ip.Unmap()}, nil
+	}
+	for _, d := range a.Devices() {
+		if d.Name == device || d.Hostname == device || strings.EqualFold(d.MAC, device) {
+			if ip, err := netip.ParseAddr(d.Addr); err == nil {
+				return policy.Client{Addr: ip.Unmap()}, nil
+			}
+		}
+	}
+	for _, d := range a.Config().Devices {
+		if d.Name != device {
+			continue
+		}
+		cl := policy.Client{Addr: d.IP.Unmap()}
+		if hw, err := net.ParseMAC(d.MAC); err == nil && len(hw) == 6 {
+			cl.MAC, cl.HasMAC = [6]byte(hw), true
+		}
+		return cl, nil
+	}
+	return policy.Client{}, fielderr.New("device", "%q is not a device amane knows", device)
 }

@@ -3,6 +3,7 @@ package appliance
 import (
 	"fmt"
 	"net"
+	"sort"
 	"time"
 
 	"github.com/amane-dns/amane/policy"
@@ -104,15 +105,17 @@ func (a *Appliance) Usage(device string) []UsageLine {
 
 // Device is one device the network knows.
 type Device struct {
-	Addr     string `json:"addr"`
-	MAC      string `json:"mac,omitempty"`
-	Hostname string `json:"hostname,omitempty"`
-	Name     string `json:"name,omitempty"` // "" when not named yet
-	Profile  string `json:"profile"`
+	Addr      string    `json:"addr"`
+	MAC       string    `json:"mac,omitempty"`
+	Hostname  string    `json:"hostname,omitempty"`
+	Name      string    `json:"name,omitempty"` // "" when not named yet
+	Profile   string    `json:"profile"`
+	FirstSeen time.Time `json:"first_seen"` // when this appliance first listed it
 }
 
 // Devices lists every device the network knows (leases, the neighbour
-// table), named or not yet.
+// table), named or not yet, the newest first: a device that just joined
+// the Wi-Fi is the one a parent wants to name.
 func (a *Appliance) Devices() []Device {
 	var out []Device
 	for _, d := range a.Policy().Devices() {
@@ -122,5 +125,7 @@ func (a *Appliance) Devices() []Device {
 		}
 		out = append(out, l)
 	}
+	a.stampFirstSeen(out)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].FirstSeen.After(out[j].FirstSeen) })
 	return out
 }
