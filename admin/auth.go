@@ -152,7 +152,10 @@ func (c *Console) setupPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.opts.Log.Info("console password set from the machine itself")
-	c.loginPost(w, r.WithContext(r.Context())) // and sign in with it
+	if sess, _, err := c.checkLogin(r, pw); err == nil && sess != nil { // and sign in with it
+		c.sessions.SetCookie(w, r, sess)
+	}
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {

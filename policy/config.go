@@ -233,7 +233,17 @@ func (p ProfileConfig) validate(key string, seen map[string]bool) []error {
 		bad("budget", "at most 255 budgets")
 	}
 	for j, s := range p.Schedules {
-		if _, err := compileSchedule([]ScheduleConfig{s}); err != nil || len(s.Days) == 0 {
+		// A wrong time is told at its own key, so that the console shows
+		// it next to the field that holds it.
+		_, ferr := parseClock(s.From)
+		_, terr := parseClock(s.To)
+		if ferr != nil {
+			bad(fmt.Sprintf("schedule[%d].from", j), "%v", ferr)
+		}
+		if terr != nil {
+			bad(fmt.Sprintf("schedule[%d].to", j), "%v", terr)
+		}
+		if _, err := compileSchedule([]ScheduleConfig{s}); ferr == nil && terr == nil && (err != nil || len(s.Days) == 0) {
 			if err == nil {
 				err = errors.New("a schedule needs days")
 			}
