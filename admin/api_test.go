@@ -25,7 +25,9 @@ func TestTheAPIPausesAChildAndDNSFollows(t *testing.T) {
 	}
 	sess, _ := tc.sessions.Lookup(cookie.Value)
 
-	var devs struct{ Devices []struct{ Addr, Name, Profile string } }
+	var devs struct {
+		Devices []struct{ Addr, Name, Profile string }
+	}
 	if code := tc.api(t, cookie, nil, http.MethodGet, "/api/v1/devices", "", &devs); code != http.StatusOK || len(devs.Devices) != 2 {
 		t.Fatalf("devices: %d %+v", code, devs)
 	}
