@@ -198,3 +198,5 @@ func (tc *testConsole) get(cookie *http.Cookie, target, lang string) *httptest.R
 		}
 	})
 }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }

@@ -151,7 +151,8 @@ func (c *Console) profileView(r *http.Request, old string, p policy.ProfileConfi
 		}
 		d.Schedules = append(d.Schedules, row)
 	}
-	d.Schedules = append(d.Schedules, scheduleRow{Days: "all"}) // room for one more
+	// Room for one more: a bedtime, once its times are filled in.
+	d.Schedules = append(d.Schedules, scheduleRow{Kind: "bedtime", Days: "all"})
 	for _, dc := range dayChoices {
 		d.DayChoices = append(d.DayChoices, option{Value: dc, Label: daysLabel(loc, dc)})
 	}
@@ -243,6 +244,9 @@ func profileForm(r *http.Request, base policy.ProfileConfig) policy.ProfileConfi
 	for i := 0; f.Has(fmt.Sprintf("profile.schedule[%d].kind", i)); i++ {
 		k := fmt.Sprintf("profile.schedule[%d].", i)
 		s := policy.ScheduleConfig{Days: strings.Split(f.Get(k+"days"), ","), From: f.Get(k + "from"), To: f.Get(k + "to")}
+		if s.From == "" && s.To == "" {
+			continue // the spare row, left empty
+		}
 		switch f.Get(k + "kind") {
 		case "bedtime":
 			s.Block.All = true

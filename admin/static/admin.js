@@ -8,7 +8,12 @@
     const items = Array.from(document.querySelectorAll(input.dataset.filter));
     input.addEventListener("input", () => {
       const q = input.value.trim().toLocaleLowerCase();
-      items.forEach((el) => { el.hidden = q !== "" && !el.textContent.toLocaleLowerCase().includes(q); });
+      items.forEach((el) => {
+        // The name in the page's language, and the app's id ("tiktok"),
+        // so that a parent typing Latin letters finds it in Arabic too.
+        const text = (el.textContent + " " + (el.querySelector("input")?.value || "")).toLocaleLowerCase();
+        el.hidden = q !== "" && !text.includes(q);
+      });
       document.querySelectorAll(".app-group").forEach((g) => {
         if (q !== "") { g.open = g.querySelector("label:not([hidden])") !== null; }
       });
