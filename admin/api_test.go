@@ -28,7 +28,7 @@ func TestTheAPIPausesAChildAndDNSFollows(t *testing.T) {
 	var devs struct {
 		Devices []struct{ Addr, Name, Profile string }
 	}
-	if code := tc.api(t, cookie, nil, http.MethodGet, "/api/v1/devices", "", &devs); code != http.StatusOK || len(devs.Devices) != 2 {
+	if code := tc.api(t, cookie, nil, http.MethodGet, "/api/v1/devices", "", &devs); code != http.StatusOK || len(devs.Devices) != 3 {
 		t.Fatalf("devices: %d %+v", code, devs)
 	}
 

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/amane-dns/amane/appliance"
@@ -26,7 +27,7 @@ type devicesData struct {
 func (c *Console) devices(form deviceRequest) devicesData {
 	cfg := c.app.Config()
 	loc := c.app.Policy().Location()
-	d := devicesData{Form: form, Path: cfg.Path, Now: c.app.Now().In(loc)}
+	d := devicesData{Form: form, Path: filepath.Base(cfg.Path), Now: c.app.Now().In(loc)}
 	for _, p := range cfg.Profiles {
 		d.Profiles = append(d.Profiles, p.Name)
 	}

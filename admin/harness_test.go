@@ -78,7 +78,7 @@ func newTestConsole(t testing.TB) *testConsole {
 	}
 	write("amane.toml", strings.ReplaceAll(testTOML, "DIR", dir))
 	write("games.txt", "game.example\nfortnite.example\n")
-	write("leases", "1900000000 "+tabletMAC+" "+tabletIP+" kids-tablet *\n1900000000 aa:bb:cc:dd:ee:01 192.168.1.30 yasmine-phone *\n")
+	write("leases", "1900000000 "+tabletMAC+" "+tabletIP+" kids-tablet *\n1900000000 aa:bb:cc:dd:ee:01 192.168.1.30 yasmine-phone *\n1900000000 3c:22:fb:aa:bb:cc 192.168.1.40 salon-laptop *\n")
 	if err := SetPassword(PasswordPath(filepath.Join(dir, "state")), testPassword); err != nil {
 		t.Fatal(err)
 	}

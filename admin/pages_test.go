@@ -103,7 +103,7 @@ func TestAHandWrittenProfileIsReadOnly(t *testing.T) {
 	tc := newTestConsole(t)
 	cookie, sess := tc.session(t)
 	body := tc.get(cookie, "/profile?name=yasmine", "en").Body.String()
-	if !strings.Contains(body, "Set in "+tc.path) || !strings.Contains(body, "<fieldset class=\"card\" disabled>") {
+	if !strings.Contains(body, "Set in amane.toml") || !strings.Contains(body, "<fieldset class=\"card\" disabled>") {
 		t.Fatalf("the hand-written profile is not shown read-only")
 	}
 	v := newProfile()

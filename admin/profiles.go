@@ -3,6 +3,7 @@ package admin
 import (
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,7 +32,7 @@ type profilesData struct {
 
 func (c *Console) profilesPage(w http.ResponseWriter, r *http.Request) {
 	cfg := c.app.Config()
-	d := profilesData{Path: cfg.Path}
+	d := profilesData{Path: filepath.Base(cfg.Path)}
 	for _, p := range cfg.Profiles {
 		n := 0
 		for _, dc := range cfg.Devices {
@@ -116,7 +117,7 @@ func (c *Console) renderProfile(w http.ResponseWriter, r *http.Request, status i
 
 func (c *Console) profileView(r *http.Request, old string, p policy.ProfileConfig) profileData {
 	cfg, lg, loc := c.app.Config(), lang(r), c.rd.Localizer(r)
-	d := profileData{Old: old, Name: p.Name, Hand: old != "" && cfg.ProfileSetByHand(old), Path: cfg.Path,
+	d := profileData{Old: old, Name: p.Name, Hand: old != "" && cfg.ProfileSetByHand(old), Path: filepath.Base(cfg.Path),
 		Allow: strings.Join(p.Allow, "\n"), Deny: strings.Join(p.Deny, "\n"), Mandatory: blocklist.Abuse.Label(lg)}
 	d.SafeSearch = p.SafeSearch == nil && p.Preset != "adult" && p.Preset != "" || p.SafeSearch != nil && p.SafeSearch.On()
 	d.Presets = append(d.Presets, option{"", loc.T("profile.preset_none"), p.Preset == ""})

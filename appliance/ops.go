@@ -114,8 +114,9 @@ type Device struct {
 }
 
 // Devices lists every device the network knows (leases, the neighbour
-// table), named or not yet, the newest first: a device that just joined
-// the Wi-Fi is the one a parent wants to name.
+// table), named or not yet, the newest first and, among devices first
+// seen together, the unnamed first: a device that just joined the Wi-Fi
+// is the one a parent wants to name.
 func (a *Appliance) Devices() []Device {
 	var out []Device
 	for _, d := range a.Policy().Devices() {
@@ -126,6 +127,11 @@ func (a *Appliance) Devices() []Device {
 		out = append(out, l)
 	}
 	a.stampFirstSeen(out)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].FirstSeen.After(out[j].FirstSeen) })
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].FirstSeen.Equal(out[j].FirstSeen) {
+			return out[i].FirstSeen.After(out[j].FirstSeen)
+		}
+		return out[i].Name == "" && out[j].Name != "" // the unnamed first
+	})
 	return out
 }
