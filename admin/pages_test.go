@@ -191,3 +191,49 @@ func BenchmarkPages(b *testing.B) {
 }
 
 var _ = web.CSRFField
+
+func TestNamingADeviceWithAnUnknownProfileIsRefused(t *testing.T) {
+	tc := newTestConsole(t)
+	cookie, sess := tc.session(t)
+	w := tc.form(t, cookie, sess, "/devices", url.Values{"mac": {tabletMAC}, "ip": {tabletIP}, "device.name": {"adam-tablet"}, "device.profile": {"nobody"}})
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "nobody") {
+		t.Fatalf("an unknown profile: %d\n%s", w.Code, w.Body)
+	}
+	if d := tc.app.Config().Console; d != nil && len(d.Devices) > 0 {
+		t.Fatalf("saved: %+v", d.Devices)
+	}
+	w = tc.form(t, cookie, sess, "/devices", url.Values{"mac": {tabletMAC}, "ip": {tabletIP}, "device.name": {"yasmine-phone"}, "device.profile": {"yasmine"}})
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `id="d`) || !strings.Contains(w.Body.String(), "amane.toml") {
+		t.Fatalf("a name amane.toml owns: %d", w.Code)
+	}
+}
+
+func TestAReportNeedsAHelpline(t *testing.T) {
+	tc := newTestConsole(t)
+	cookie, sess := tc.session(t)
+	if body := tc.get(cookie, "/report", "en").Body.String(); !strings.Contains(body, "No helpline is configured") {
+		t.Fatalf("report page without a helpline:\n%s", body)
+	}
+	if w := tc.form(t, cookie, sess, "/report", url.Values{"domain": {"bad.example"}, "category": {"adult"}}); w.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("a report without a helpline: %d", w.Code)
+	}
+}
+
+func TestWhySaysWhyAndOffersToAllow(t *testing.T) {
+	tc := newTestConsole(t)
+	cookie, sess := tc.session(t)
+	if w := tc.form(t, cookie, sess, "/profile", newProfile()); w.Code != http.StatusSeeOther {
+		t.Fatalf("profile: %d", w.Code)
+	}
+	tc.form(t, cookie, sess, "/devices", url.Values{"mac": {tabletMAC}, "ip": {tabletIP}, "device.name": {"adam-tablet"}, "device.profile": {"adam"}})
+	body := tc.get(cookie, "/why?name=game.example&device=adam-tablet", "en").Body.String()
+	if !strings.Contains(body, "Blocked category (Games)") || !strings.Contains(body, "Allow this site for adam") {
+		t.Fatalf("why:\n%s", body)
+	}
+	if w := tc.form(t, cookie, sess, "/why/allow", url.Values{"name": {"game.example"}, "profile": {"adam"}, "device": {"adam-tablet"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("allow: %d\n%s", w.Code, w.Body)
+	}
+	if d := tc.decide(tabletIP, "game.example"); d.Action != policy.Allow {
+		t.Fatalf("game.example after allowing it: %+v", d)
+	}
+}

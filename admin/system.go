@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/amane-dns/amane/appliance"
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/internal/web"
 )
@@ -12,6 +13,7 @@ type systemData struct {
 	Version   string
 	Metrics   bool
 	Lists     []blocklist.SourceStatus
+	Feeds     []appliance.FeedStatus
 	Upstreams []string
 	Listen    []string
 	Config    string
@@ -25,6 +27,7 @@ func (c *Console) systemPage(w http.ResponseWriter, r *http.Request) {
 		Config: cfg.Path, Console: cfg.ConsolePath(), Now: c.app.Now()}
 	if d.Metrics {
 		d.Lists = c.app.ListStatus()
+		d.Feeds = c.app.FeedStatus()
 		d.Upstreams = cfg.Upstream.Servers
 	}
 	c.rd.Render(w, r, web.View{Page: "system", Nav: "system", Data: d})

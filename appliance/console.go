@@ -192,3 +192,27 @@ func (a *Appliance) ClientOf(device string) (policy.Client, error) {
 	}
 	return policy.Client{}, fielderr.New("device", "%q is not a device amane knows", device)
 }
+
+// FeedStatus is one helpline feed as the System page shows it.
+type FeedStatus struct {
+	Name    string    `json:"name"`
+	Version uint64    `json:"version"`
+	Issued  time.Time `json:"issued"`
+	Expires time.Time `json:"expires"`
+	Lists   int       `json:"lists"`
+	Stale   bool      `json:"stale"` // expired: the last good copy goes on filtering
+}
+
+// FeedStatus lists the feeds in force, in configuration order; a feed not
+// loaded yet is missing.
+func (a *Appliance) FeedStatus() []FeedStatus {
+	a.mu.Lock()
+	feeds := inOrder(a.feeds)
+	a.mu.Unlock()
+	var out []FeedStatus
+	for _, f := range feeds {
+		m := f.Manifest
+		out = append(out, FeedStatus{Name: m.Name, Version: m.Version, Issued: m.Issued, Expires: m.Expires, Lists: len(m.Lists), Stale: f.Stale})
+	}
+	return out
+}
