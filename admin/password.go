@@ -52,7 +52,11 @@ func SetPassword(path, password string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err == nil {
+	err = tmp.Chmod(0o600)
+	if err == nil {
+		err = giveToStateOwner(tmp, filepath.Dir(path))
+	}
+	if err == nil {
 		_, err = tmp.WriteString(hash + "\n")
 	}
 	if err == nil {
