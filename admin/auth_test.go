@@ -150,3 +150,20 @@ func TestTheFirstPasswordIsChosenOnlyFromTheMachineItself(t *testing.T) {
 		t.Fatalf("a second setup: %d, want 403 (the password is set)", got)
 	}
 }
+
+func TestOnlyTheHomeNetworkIsServed(t *testing.T) {
+	tc := newTestConsole(t)
+	for _, tt := range []struct {
+		remote string
+		want   int
+	}{
+		{"192.168.1.50:4000", http.StatusOK},
+		{"127.0.0.1:4000", http.StatusOK},
+		{"203.0.113.9:4000", http.StatusForbidden}, // beyond server.allow: the internet
+		{"10.0.0.5:4000", http.StatusForbidden},
+	} {
+		if got := tc.req(http.MethodGet, "/login", nil, func(r *http.Request) { r.RemoteAddr = tt.remote }).Code; got != tt.want {
+			t.Errorf("from %s: %d, want %d", tt.remote, got, tt.want)
+		}
+	}
+}

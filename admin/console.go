@@ -115,7 +115,7 @@ func New(app *appliance.Appliance, addrs []string, opts Options) (*Console, erro
 	}
 	c.routes()
 	hosts := web.NewHostCheck(allowedHosts(addrs, opts.Hosts), nil)
-	c.handler = web.Chain(c.router, hosts.Wrap, web.Headers)
+	c.handler = web.Chain(c.router, c.lanOnly, hosts.Wrap, web.Headers)
 	return c, nil
 }
 
@@ -125,6 +125,19 @@ func (c *Console) Handler() http.Handler { return c.handler }
 
 // Routes lists every route, with whether it is public.
 func (c *Console) Routes() []web.Route { return c.router.Routes() }
+
+// lanOnly refuses a client that amane would not answer DNS for
+// (server.allow): the console is for the home network, even when it
+// listens on every interface of a machine that also faces the internet.
+func (c *Console) lanOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !c.app.Handler().Admits(web.ClientAddr(r)) {
+			http.Error(w, "this console serves the home network only", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // allowedHosts are the names and addresses the console answers for: a
 // request naming anything else is a DNS-rebinding attempt or a blocked

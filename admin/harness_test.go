@@ -46,6 +46,9 @@ type testConsole struct {
 
 const testTOML = `state_dir = "DIR/state"
 timezone = "UTC"
+[server]
+listen = ["127.0.0.1:0"]
+allow = ["127.0.0.0/8", "192.168.1.0/24", "192.0.2.0/24"] # 192.0.2.1: httptest.NewRequest's client
 [upstream]
 servers = ["udp://127.0.0.1:9"]
 [catalog]

@@ -22,7 +22,7 @@ import (
 func TestAConsoleChangeShowsInConfigShow(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "amane.toml")
-	os.WriteFile(path, []byte("state_dir = \"state\"\n[upstream]\nservers = [\"udp://127.0.0.1:9\"]\n[catalog]\nenabled = false\n"+
+	os.WriteFile(path, []byte("state_dir = \"state\"\n[server]\nallow = [\"192.0.2.0/24\"]\n[upstream]\nservers = [\"udp://127.0.0.1:9\"]\n[catalog]\nenabled = false\n"+
 		"[[profile]]\nname = \"child\"\npreset = \"9-12\"\n"), 0o600)
 	var out bytes.Buffer
 	if err := passwordCommand(strings.NewReader("a long pass phrase\n"), &out, []string{"-config", path}); err != nil {
