@@ -199,6 +199,10 @@ func TestNamingADeviceWithAnUnknownProfileIsRefused(t *testing.T) {
 	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "nobody") {
 		t.Fatalf("an unknown profile: %d\n%s", w.Code, w.Body)
 	}
+	w = tc.form(t, cookie, sess, "/devices", url.Values{"mac": {tabletMAC}, "ip": {tabletIP}, "device.name": {"adam-tablet"}, "device.profile": {""}})
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `-profile-error"><bdi>choose the profile`) {
+		t.Fatalf("no profile chosen: %d\n%s", w.Code, w.Body)
+	}
 	if d := tc.app.Config().Console; d != nil && len(d.Devices) > 0 {
 		t.Fatalf("saved: %+v", d.Devices)
 	}

@@ -73,6 +73,9 @@ func (a *Appliance) SetDevice(d policy.DeviceConfig) error {
 	if d.Name == "" {
 		return fielderr.New("device.name", "give the device a name")
 	}
+	if d.Profile == "" {
+		return fielderr.New("device.profile", "choose the profile this device gets")
+	}
 	if cfg.DeviceSetByHand(d.Name) {
 		return fielderr.New("device.name", "%q is set in %s: change it there", d.Name, cfg.Path)
 	}
