@@ -78,6 +78,9 @@ type Appliance struct {
 	events     chan activity.Event // nil without an activity log
 	eventsDone chan struct{}
 
+	seenMu sync.Mutex           // guards following
+	seen   map[string]time.Time // device key → first listed; loaded on first use
+
 	mu  sync.Mutex // guards following
 	cfg *configs.File
 	pol *policy.Snapshot // the one in force

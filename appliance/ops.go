@@ -3,6 +3,7 @@ package appliance
 import (
 	"fmt"
 	"net"
+	"sort"
 	"time"
 
 	"github.com/amane-dns/amane/policy"
@@ -58,6 +59,7 @@ type UsageLine struct {
 	Used       int    `json:"used"`
 	Allowance  int    `json:"allowance"`
 	Granted    int    `json:"granted"`
+	Budget     int    `json:"budget"` // the index of the budget in its profile
 }
 
 // Left is what remains of the budget today, in minutes.
@@ -96,22 +98,25 @@ func (a *Appliance) Usage(device string) []UsageLine {
 			continue
 		}
 		profile, cats, allowance := pol.Describe(t.Key, now)
-		lines = append(lines, UsageLine{who, profile, cats, t.Minutes, allowance, t.Granted})
+		lines = append(lines, UsageLine{who, profile, cats, t.Minutes, allowance, t.Granted, int(t.Key.Budget)})
 	}
 	return lines
 }
 
 // Device is one device the network knows.
 type Device struct {
-	Addr     string `json:"addr"`
-	MAC      string `json:"mac,omitempty"`
-	Hostname string `json:"hostname,omitempty"`
-	Name     string `json:"name,omitempty"` // "" when not named yet
-	Profile  string `json:"profile"`
+	Addr      string    `json:"addr"`
+	MAC       string    `json:"mac,omitempty"`
+	Hostname  string    `json:"hostname,omitempty"`
+	Name      string    `json:"name,omitempty"` // "" when not named yet
+	Profile   string    `json:"profile"`
+	FirstSeen time.Time `json:"first_seen"` // when this appliance first listed it
 }
 
 // Devices lists every device the network knows (leases, the neighbour
-// table), named or not yet.
+// table), named or not yet, the newest first and, among devices first
+// seen together, the unnamed first: a device that just joined the Wi-Fi
+// is the one a parent wants to name.
 func (a *Appliance) Devices() []Device {
 	var out []Device
 	for _, d := range a.Policy().Devices() {
@@ -121,5 +126,12 @@ func (a *Appliance) Devices() []Device {
 		}
 		out = append(out, l)
 	}
+	a.stampFirstSeen(out)
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].FirstSeen.Equal(out[j].FirstSeen) {
+			return out[i].FirstSeen.After(out[j].FirstSeen)
+		}
+		return out[i].Name == "" && out[j].Name != "" // the unnamed first
+	})
 	return out
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/amane-dns/amane/activity"
 	"github.com/amane-dns/amane/activity/alert"
+	"github.com/amane-dns/amane/admin/adminconfig"
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/catalog"
 	"github.com/amane-dns/amane/blocklist/feed"
@@ -51,6 +52,8 @@ type File struct {
 	Activity activity.Config  `toml:"activity"`
 	Alerts   []alert.Config   `toml:"alert"`
 	SMTP     alert.SMTPConfig `toml:"smtp"`
+	// Admin is the parents' console (package admin).
+	Admin adminconfig.Config `toml:"admin"`
 
 	// The policy: see package policy.
 	Timezone    string                 `toml:"timezone"`
@@ -95,6 +98,7 @@ func Defaults() *File {
 		Server: r.Server, Upstream: r.Upstream, Cache: r.Cache, Local: r.Local,
 		Filter:   policy.DefaultFilterConfig(),
 		Activity: activity.DefaultConfig(),
+		Admin:    adminconfig.Default(),
 	}
 }
 
@@ -239,6 +243,7 @@ func (f *File) validate() error {
 	errs = append(errs, r.Validate(), pc.Validate(), blocklist.ValidateSources(f.Lists))
 	errs = append(errs, fielderr.Flatten(f.Helpline.Validate())...)
 	errs = append(errs, fielderr.Within("catalog", f.Catalog.Validate())...)
+	errs = append(errs, fielderr.Flatten(f.Admin.Validate())...)
 	for i, fc := range f.Feeds {
 		errs = append(errs, fielderr.Within(fmt.Sprintf("feed[%d]", i), fc.Validate())...)
 	}

@@ -76,7 +76,7 @@ func TestConsoleRefusesWhatIsWrong(t *testing.T) {
 	}{
 		{"a profile the hand-written file sets", Console{Profiles: []policy.ProfileConfig{{Name: "teen", Preset: "adult"}}}, "profile[0].name"},
 		{"a bedtime that is not a time", Console{Profiles: []policy.ProfileConfig{{Name: "kid", Preset: "9-12",
-			Schedules: []policy.ScheduleConfig{{Days: []string{"all"}, From: "25:00", To: "07:00", Block: policy.CategorySpec{All: true}}}}}}, "profile[0].schedule[0]"},
+			Schedules: []policy.ScheduleConfig{{Days: []string{"all"}, From: "25:00", To: "07:00", Block: policy.CategorySpec{All: true}}}}}}, "profile[0].schedule[0].from"},
 		{"a device whose profile does not exist", Console{Devices: []policy.DeviceConfig{{Name: "tv", IP: mustAddr("192.168.1.50"), Profile: "nobody"}}}, "device[0].profile"},
 	}
 	for _, tt := range tests {

@@ -239,7 +239,17 @@ func (p ProfileConfig) validate(key string, seen map[string]bool) []error {
 		bad("budget", "at most 255 budgets")
 	}
 	for j, s := range p.Schedules {
-		if _, err := compileSchedule([]ScheduleConfig{s}); err != nil || len(s.Days) == 0 {
+		// A wrong time is told at its own key, so that the console shows
+		// it next to the field that holds it.
+		_, ferr := parseClock(s.From)
+		_, terr := parseClock(s.To)
+		if ferr != nil {
+			bad(fmt.Sprintf("schedule[%d].from", j), "%v", ferr)
+		}
+		if terr != nil {
+			bad(fmt.Sprintf("schedule[%d].to", j), "%v", terr)
+		}
+		if _, err := compileSchedule([]ScheduleConfig{s}); ferr == nil && terr == nil && (err != nil || len(s.Days) == 0) {
 			if err == nil {
 				err = errors.New("a schedule needs days")
 			}
@@ -271,4 +281,20 @@ func parseMAC(s string) ([6]byte, error) {
 		return [6]byte{}, fmt.Errorf("%q is not a MAC address such as \"a4:83:e7:12:34:56\"", s)
 	}
 	return [6]byte(hw), nil
+}
+
+// Presets lists the built-in profiles' names, for the console's choice.
+func Presets() []string { return []string{"under-9", "9-12", "13-17", "adult", "school-lab"} }
+
+// PresetBlocks returns the categories the preset called name blocks (none
+// for "" or an unknown name), so that the console shows a profile's
+// switches as the preset sets them before its own block and unblock.
+func PresetBlocks(name string) blocklist.Categories {
+	var cats blocklist.Categories
+	for _, id := range presets[name].block {
+		if c, err := blocklist.ParseCategory(id); err == nil {
+			cats = cats.Add(c)
+		}
+	}
+	return cats
 }

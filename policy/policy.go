@@ -155,6 +155,7 @@ type Snapshot struct {
 	loc         *time.Location
 	id          identity
 	answer      BlockAnswer
+	profiles    map[string]*profile // by name, "default" included
 }
 
 // alwaysMandatory are blocked whatever any configuration says (DESIGN.md:
@@ -197,6 +198,7 @@ func NewSnapshot(cfg Config, set *blocklist.Set, mandatory blocklist.Categories,
 		set: set, mandatory: mandatory | alwaysMandatory,
 		alwaysAllow: newNameSet(cfg.AlwaysAllow), contacts: newNameSet(contactNames), feedCats: contacts.FeedCategories,
 		loc: loc, id: compileIdentity(&cfg, profiles), answer: cfg.Filter.answer(), services: catalog.DefaultMatcher(),
+		profiles: profiles,
 	}
 	if cfg.Filter.BypassDefences {
 		snap.bypass = newNameSet(bypassNames)
@@ -481,4 +483,32 @@ func (i Identity) Child() bool { return i.AgeBand != "" && i.AgeBand != "adult" 
 func (s *Snapshot) Identify(c Client) Identity {
 	d := s.id.device(c)
 	return Identity{Device: d.name, Profile: d.profile.name, AgeBand: d.profile.ageBand, Quiet: d.quiet || d.profile.quiet}
+}
+
+// Window is what a profile's schedule blocks at one moment, for the
+// console's "bedtime until 07:00".
+type Window struct {
+	All        bool                 // everything is blocked (bedtime, exam)
+	Categories blocklist.Categories // the categories blocked besides the profile's own (homework)
+	Services   catalog.ServiceSet   // the apps blocked besides the profile's own
+	Until      time.Time            // when that may change; zero when the profile has no schedule
+}
+
+// Active reports whether the window blocks anything.
+func (w Window) Active() bool { return w.All || w.Categories != 0 || !w.Services.Empty() }
+
+// ScheduleAt returns what the schedule of the profile called name blocks
+// at now; ok is false for a profile the snapshot does not have.
+func (s *Snapshot) ScheduleAt(name string, now time.Time) (w Window, ok bool) {
+	p := s.profiles[name]
+	if p == nil {
+		return Window{}, false
+	}
+	lt := now.In(s.loc)
+	all, cats, services, next := p.schedule.at(lt)
+	w = Window{All: all, Categories: cats, Services: services}
+	if next > 0 {
+		w.Until = now.Add(next)
+	}
+	return w, true
 }

@@ -154,3 +154,6 @@ func (s SafeSearchSpec) MarshalTOML() ([]byte, error) {
 	slices.Sort(ids)
 	return []byte("[" + strings.Join(ids, ", ") + "]"), nil
 }
+
+// On reports whether the spec forces any engine's safe mode.
+func (s SafeSearchSpec) On() bool { return s.engines != 0 }

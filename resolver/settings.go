@@ -168,3 +168,8 @@ func (h *Handler) Apply(s Settings) {
 
 // Config is the configuration in force.
 func (h *Handler) Config() Config { return h.settings.Load().cfg }
+
+// Admits reports whether addr is a client the configuration answers
+// (server.allow, or loopback and this machine's private networks): the
+// parents' console serves the same clients, and nobody beyond the LAN.
+func (h *Handler) Admits(addr netip.Addr) bool { return h.settings.Load().allowed(addr) }

@@ -41,6 +41,7 @@ usage:
                                  report a site to the helpline, anonymously (kept until it is
                                  acknowledged); --status shows what waits, --rotate-key makes a
                                  new pseudonymous key
+  amane password [-config FILE]  set the parents' console's password, read from stdin
   amane version                  print the version
 `
 
@@ -81,6 +82,8 @@ func main() {
 		err = runDoctor(os.Stdout, args)
 	case "report":
 		err = report(args, os.Stdout)
+	case "password":
+		err = passwordCommand(os.Stdin, os.Stdout, args)
 	case "version":
 		fmt.Println(versionString())
 	case "help", "-h", "-help", "--help":

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/amane-dns/amane/admin"
 	"github.com/amane-dns/amane/appliance"
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/internal/cliflag"
@@ -76,6 +77,12 @@ func serve(args []string) error {
 	// code its full share of the CPUs besides (see Server.ReadLoops).
 	runtime.GOMAXPROCS(max(runtime.GOMAXPROCS(0), runtime.NumCPU()+srv.ReadLoops()))
 	srv.Serve()
+	// Filtering matters more than the console: a port 80 already taken
+	// (a router's own web page) is told, and DNS is answered all the same.
+	console, err := startConsole(app, cfg, log)
+	if err != nil {
+		log.Error("the parents' console is not served; set [admin] listen, or enabled = false", "err", err)
+	}
 	log.Info("amane is answering", "version", version, "udp", srv.UDPAddrs(), "started_in", time.Since(start).Round(time.Millisecond))
 
 	reload := func() {
@@ -114,6 +121,11 @@ func serve(args []string) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown", "err", err)
 	}
+	if console != nil {
+		if err := console.Shutdown(sctx); err != nil {
+			log.Warn("console shutdown", "err", err)
+		}
+	}
 	stop() // the control socket
 	app.Close()
 	return nil
@@ -146,4 +158,23 @@ func setMemoryLimit(log *slog.Logger, cfg *configs.File) {
 	limit := int64(cfg.Cache.Memory) + 48<<20
 	debug.SetMemoryLimit(limit)
 	log.Debug("Go memory limit set", "bytes", limit)
+}
+
+// startConsole serves the parents' console on [admin] listen, unless
+// [admin] enabled = false (nil then).
+func startConsole(app *appliance.Appliance, cfg *configs.File, log *slog.Logger) (*admin.Console, error) {
+	if !cfg.Admin.Enabled {
+		return nil, nil
+	}
+	addrs := cfg.Admin.Addrs(cfg.Server.Listen, cfg.Path == "")
+	console, err := admin.New(app, addrs, admin.Options{Log: log, Version: versionString()})
+	if err != nil {
+		return nil, err
+	}
+	if err := console.Serve(addrs); err != nil {
+		console.Close()
+		return nil, err
+	}
+	log.Info("the parents' console is served", "addrs", addrs)
+	return console, nil
 }

@@ -34,7 +34,7 @@ type Scenario struct {
 	Steps   []Step
 }
 
-// Step is one action of a scenario; build it with Goto, Fill, Click,
+// Step is one action of a scenario; build it with Goto, Fill, Select, Click,
 // Press, WaitFor, ExpectText, ExpectAttr or Check.
 type Step struct {
 	Do       string `json:"do"`
@@ -50,6 +50,10 @@ func Goto(url string) Step { return Step{Do: "goto", URL: url} }
 
 // Fill types value into the field selector (a Playwright selector: "#f-password").
 func Fill(selector, value string) Step { return Step{Do: "fill", Selector: selector, Value: value} }
+
+// Select chooses the option whose value is value in the select element
+// selector.
+func Select(selector, value string) Step { return Step{Do: "select", Selector: selector, Value: value} }
 
 // Click clicks selector and waits for the page it may load.
 func Click(selector string) Step { return Step{Do: "click", Selector: selector} }

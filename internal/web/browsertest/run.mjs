@@ -21,6 +21,8 @@ function findKeys() {
     // name (the helpline's console) looks like a catalog key.
     if (n.parentElement?.closest('[translate="no"]')) continue;
     const s = n.textContent.trim();
+    // translate="no" marks a proper name that looks like a key ("itch.io").
+    if (n.parentElement?.closest('[translate="no"]')) continue;
     if (/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/.test(s)) out.push(s);
   }
   for (const el of document.querySelectorAll("[aria-label],[title],[placeholder]")) {
@@ -90,6 +92,7 @@ async function play(browser, sc) {
         switch (st.do) {
           case "goto": await page.goto(st.url); break;
           case "fill": await page.fill(st.selector, st.value); break;
+          case "select": await page.selectOption(st.selector, st.value); break;
           case "click": await page.click(st.selector); await page.waitForLoadState("load"); break;
           case "press": await page.press(st.selector, st.value); break;
           case "waitFor": await page.waitForSelector(st.selector); break;
