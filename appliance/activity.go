@@ -40,10 +40,12 @@ func (a *Appliance) newActivity() error {
 	// The writer runs even with log = "off": the alerts and /metrics
 	// read the events on its goroutine.
 	a.metrics = a.newMetrics()
-	opts := activity.Options{Log: a.log, Location: loc, Now: a.now, Observe: a.metrics.Observe}
-	if al := a.alerts; al != nil {
-		opts.Observe = func(ev activity.Event, id policy.Identity) {
-			a.metrics.Observe(ev, id)
+	opts := activity.Options{Log: a.log, Location: loc, Now: a.now}
+	al := a.alerts
+	opts.Observe = func(ev activity.Event, id policy.Identity) {
+		a.metrics.Observe(ev, id)
+		a.clients.see(ev.Client, id, ev.At)
+		if al != nil {
 			al.Observe(ev, id)
 		}
 	}

@@ -64,6 +64,7 @@ type Appliance struct {
 	metrics    *metrics.Metrics   // never nil after New
 	version    string
 	transport  http.RoundTripper // nil: Go's default
+	clients    clients           // the devices answered lately
 	alerts     *alert.Alerter    // nil without an [[alert]]
 
 	uses      chan policy.Use

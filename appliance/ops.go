@@ -114,7 +114,8 @@ type Device struct {
 }
 
 // Devices lists every device the network knows (leases, the neighbour
-// table), named or not yet, the newest first and, among devices first
+// table, and the clients answered lately, by address or by the MAC the
+// router adds), named or not yet, the newest first and, among devices first
 // seen together, the unnamed first: a device that just joined the Wi-Fi
 // is the one a parent wants to name.
 func (a *Appliance) Devices() []Device {
@@ -126,6 +127,7 @@ func (a *Appliance) Devices() []Device {
 		}
 		out = append(out, l)
 	}
+	out = a.withClients(out)
 	a.stampFirstSeen(out)
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].FirstSeen.Equal(out[j].FirstSeen) {
