@@ -71,6 +71,9 @@ func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store") // the reason changes: bedtime ends
+	// A blocked name over plain http is never a trustworthy origin, where
+	// browsers ignore this header and say so in the console.
+	w.Header().Del("Cross-Origin-Opener-Policy")
 	site := siteOf(r.Host)
 	client := web.ClientAddr(r)
 	v := view{Site: site}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,6 +20,7 @@ import (
 	"github.com/amane-dns/amane/blocklist/feed"
 	"github.com/amane-dns/amane/configs"
 	"github.com/amane-dns/amane/internal/web"
+	"github.com/amane-dns/amane/internal/web/browsertest"
 )
 
 // helplineFeed publishes a signed feed with the helpline's contact
@@ -48,7 +50,17 @@ func helplineFeed(t *testing.T) (url string, pub string) {
 	return srv.URL + "/", key.Public().String()
 }
 
-func TestTheBlockPageSaysWhyAndHowToGetHelp(t *testing.T) {
+// blockFixture is an appliance with a child's profile (games and TikTok
+// blocked, bedtime 21:00-07:00) for the device 127.0.0.1, the helpline's
+// signed feed taken, and its block page served on loopback.
+type blockFixture struct {
+	app *appliance.Appliance
+	srv *httptest.Server
+	now *time.Time
+}
+
+func newBlockFixture(t *testing.T) *blockFixture {
+	t.Helper()
 	feedURL, pub := helplineFeed(t)
 	dir := t.TempDir()
 	games := filepath.Join(dir, "games.txt")
@@ -92,7 +104,7 @@ profile = "yasmine"
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer app.Close()
+	t.Cleanup(app.Close)
 	app.Start()
 	deadline := time.After(10 * time.Second)
 	for app.HelplineContact() == nil {
@@ -111,7 +123,13 @@ profile = "yasmine"
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(web.Chain(page, web.Headers))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return &blockFixture{app: app, srv: srv, now: &now}
+}
+
+func TestTheBlockPageSaysWhyAndHowToGetHelp(t *testing.T) {
+	f := newBlockFixture(t)
+	srv, app, evening := f.srv, f.app, *f.now
 
 	get := func(host, lang string) (string, *http.Response) {
 		t.Helper()
@@ -139,7 +157,7 @@ profile = "yasmine"
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			now = tt.at
+			*f.now = tt.at
 			body, resp := get(tt.host, tt.lang)
 			for _, w := range tt.want {
 				if !strings.Contains(body, w) {
@@ -155,7 +173,7 @@ profile = "yasmine"
 		})
 	}
 	t.Run("asking a parent raises an alert the console lists", func(t *testing.T) {
-		now = evening
+		*f.now = evening
 		resp, err := http.PostForm(srv.URL+"/ask", url.Values{"note": {"for my homework"}})
 		if err != nil {
 			t.Fatal(err)
@@ -181,5 +199,34 @@ func TestEveryMessageIsInEveryLanguage(t *testing.T) {
 	}
 	if err := cats.Check(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTheBlockPageInABrowser shows the page as a child's phone does, at
+// 360 px: a blocked app in French, bedtime in Arabic (right to left), each
+// checked by axe-core; the screenshots go to $AMANE_SCREENSHOTS.
+func TestTheBlockPageInABrowser(t *testing.T) {
+	if why := browsertest.Available(); why != "" {
+		t.Skip("browser test skipped: " + why)
+	}
+	f := newBlockFixture(t)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(f.srv.URL, "http://"))
+	*f.now = time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC)
+	results := browsertest.Run(t, browsertest.Options{LoopbackNames: true},
+		browsertest.Scenario{Name: "blockpage-fr", Locale: "fr-FR", Steps: []browsertest.Step{
+			browsertest.Goto("http://www.tiktok.com:" + port + "/"),
+			browsertest.ExpectText(".reason", "TikTok est bloqué sur cet appareil."),
+			browsertest.ExpectAttr("html", "dir", "ltr"),
+			browsertest.Check("blockpage-fr"),
+		}},
+		browsertest.Scenario{Name: "blockpage-ar", Locale: "ar-MA", Steps: []browsertest.Step{
+			browsertest.Goto("http://play.game.example:" + port + "/"),
+			browsertest.ExpectAttr("html", "dir", "rtl"),
+			browsertest.ExpectText(".reason", "الألعاب"),
+			browsertest.Check("blockpage-ar"),
+		}},
+	)
+	if len(results) != 2 {
+		t.Fatalf("%d checks ran, want 2", len(results))
 	}
 }

@@ -103,6 +103,11 @@ type Violation struct {
 // Options tune Run.
 type Options struct {
 	OutDir string // where screenshots go; the env AMANE_SCREENSHOTS, else a temporary directory
+	// LoopbackNames, when set, makes the browser resolve every name to
+	// 127.0.0.1 (Chromium's --host-resolver-rules), so that a page can be
+	// asked for as a blocked site would be (http://www.tiktok.com:PORT/)
+	// and the request still reaches the test's server, never the internet.
+	LoopbackNames bool
 }
 
 // dir is this package's source directory, where package.json and
@@ -181,7 +186,11 @@ func Run(t testing.TB, opt Options, scenarios ...Scenario) []Result {
 		OutDir        string       `json:"outDir"`
 		StepTimeoutMs int          `json:"stepTimeoutMs"`
 		Scenarios     []jsScenario `json:"scenarios"`
-	}{Chromium(), out, 60000, nil}
+		Args          []string     `json:"args"`
+	}{Chromium(), out, 60000, nil, nil}
+	if opt.LoopbackNames {
+		in.Args = append(in.Args, "--host-resolver-rules=MAP * 127.0.0.1")
+	}
 	for _, sc := range scenarios {
 		js := jsScenario{Name: sc.Name, Width: cmp0(sc.Width, 360), Height: cmp0(sc.Height, 740), Locale: sc.Locale, Steps: sc.Steps}
 		for _, c := range sc.Cookies {

@@ -124,7 +124,7 @@ async function play(browser, sc) {
   return result;
 }
 
-const browser = await chromium.launch({ executablePath: input.chromium, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+const browser = await chromium.launch({ executablePath: input.chromium, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", ...(input.args || [])] });
 try {
   const out = [];
   for (const sc of input.scenarios) out.push(await play(browser, sc));
