@@ -179,9 +179,15 @@ func asBytes[T header | slot](s []T) []byte {
 // errCompiled says why a compiled file was not used.
 var errCompiled = errors.New("compiled lists unusable")
 
+// errStale is returned by readCompiled when want refused the inputs.
+var errStale = errors.New("built from other lists")
+
 // readCompiled reads a compiled file of size bytes from r: the Set and the
-// inputs it was built from. Any flaw is an error wrapping errCompiled.
-func readCompiled(r io.Reader, size int64) (*Set, []Input, error) {
+// inputs it was built from. want, when not nil, sees the inputs before the
+// tables are read, and stops the read (errStale) when it returns false: a
+// stale file costs no allocation of its tables. Any flaw is an error
+// wrapping errCompiled.
+func readCompiled(r io.Reader, size int64, want func([]Input) bool) (*Set, []Input, error) {
 	var h [compiledHeader]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
 		return nil, nil, fmt.Errorf("%w: header: %v", errCompiled, err)
@@ -198,7 +204,12 @@ func readCompiled(r io.Reader, size int64) (*Set, []Input, error) {
 	}
 	sum := sha256.New()
 	d := decoder{r: bufio.NewReaderSize(io.TeeReader(r, sum), 1<<16), left: size - compiledHeader, sum: sum}
-	s, inputs := d.set()
+	s := &Set{seed: d.u64()}
+	inputs := d.inputs()
+	if d.err == nil && want != nil && !want(inputs) {
+		return nil, inputs, fmt.Errorf("%w: %w", errCompiled, errStale)
+	}
+	d.set(s)
 	if d.err == nil && d.left != 0 {
 		d.fail("%d bytes after the tables", d.left)
 	}
@@ -293,8 +304,7 @@ func (d *decoder) str() string {
 // category, format, digest, and its Stats with empty strings.
 const minInputBytes = 2 + 1 + 1 + sha256.Size + 2 + 1 + 3*8 + int64(numReasons)*(8+8+2)
 
-func (d *decoder) set() (*Set, []Input) {
-	s := &Set{seed: d.u64()}
+func (d *decoder) inputs() []Input {
 	inputs := make([]Input, d.count(minInputBytes))
 	for i := range inputs {
 		in := &inputs[i]
@@ -303,6 +313,10 @@ func (d *decoder) set() (*Set, []Input) {
 		d.fill(in.SHA256[:])
 		d.stats(&in.Stats)
 	}
+	return inputs
+}
+
+func (d *decoder) set(s *Set) {
 	s.lists = make([]ListInfo, d.count(2+1))
 	for i := range s.lists {
 		s.lists[i].Name = d.str()
@@ -316,7 +330,6 @@ func (d *decoder) set() (*Set, []Input) {
 	}
 	s.names = d.table()
 	s.hashed = d.table()
-	return s, inputs
 }
 
 func (d *decoder) stats(st *Stats) {

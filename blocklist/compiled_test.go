@@ -89,7 +89,7 @@ func sharedSet(t *testing.T) (*Set, []string) {
 func TestALoadedSetAnswersExactlyAsTheBuiltOne(t *testing.T) {
 	built, names := sharedSet(t)
 	data := compiledBytes(t, built, nil)
-	loaded, _, err := readCompiled(bytes.NewReader(data), int64(len(data)))
+	loaded, _, err := readCompiled(bytes.NewReader(data), int64(len(data)), nil)
 	if err != nil {
 		t.Fatalf("readCompiled: %v", err)
 	}
@@ -131,7 +131,7 @@ func TestACompiledFileKeepsItsInputs(t *testing.T) {
 	st.reasons[ReasonIP] = Skip{Count: 2, Line: 2, Example: "1.2.3.4"}
 	in := []Input{{Name: "l", Category: Ads, Format: FormatDomains, SHA256: [32]byte{1, 2, 3}, Stats: st}}
 	data := compiledBytes(t, s, in)
-	_, got, err := readCompiled(bytes.NewReader(data), int64(len(data)))
+	_, got, err := readCompiled(bytes.NewReader(data), int64(len(data)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestADamagedCompiledFileIsRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := tc.damage(bytes.Clone(good))
-			_, _, err := readCompiled(bytes.NewReader(b), int64(len(b)))
+			_, _, err := readCompiled(bytes.NewReader(b), int64(len(b)), nil)
 			if !errors.Is(err, errCompiled) || !strings.Contains(err.Error(), tc.because) {
 				t.Fatalf("readCompiled = %v, want an error saying %q", err, tc.because)
 			}
@@ -214,10 +214,11 @@ func TestSourcesReuseTheCompiledSetOnlyWhileTheListsAreTheSame(t *testing.T) {
 		{"a second start loads", func() {}, cfgs, "compiled lists loaded", Categories(0).Add(Gambling)},
 		{"a changed list is compiled again", func() { write("casino.example\nbet.example\n8.8.8.8\n") }, cfgs, "lists changed", Categories(0).Add(Gambling)},
 		{"then loaded", func() {}, cfgs, "compiled lists loaded", Categories(0).Add(Gambling)},
-		{"another category is compiled again", func() {}, []SourceConfig{{Name: "local", Category: "ads", Path: list}, cfgs[1]}, "lists changed", Categories(0).Add(Ads)},
-		{"a flipped byte is not trusted", func() { flipByte(t, compiled, -100) }, cfgs, "checksum mismatch", Categories(0).Add(Gambling)},
+		// -12: the line of the last slot, before the 9 bytes of the empty hashed table
+		{"a flipped byte is not trusted", func() { flipByte(t, compiled, -12) }, cfgs, "checksum mismatch", Categories(0).Add(Gambling)},
 		{"a truncated file is not trusted", func() { truncate(t, compiled, 10) }, cfgs, "truncated", Categories(0).Add(Gambling)},
 		{"and after each, the file is good again", func() {}, cfgs, "compiled lists loaded", Categories(0).Add(Gambling)},
+		{"another category is compiled again", func() {}, []SourceConfig{{Name: "local", Category: "ads", Path: list}, cfgs[1]}, "lists changed", Categories(0).Add(Ads)},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
@@ -281,7 +282,7 @@ func FuzzReadCompiled(f *testing.F) {
 		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		set, _, err := readCompiled(bytes.NewReader(b), int64(len(b)))
+		set, _, err := readCompiled(bytes.NewReader(b), int64(len(b)), nil)
 		runtime.ReadMemStats(&after)
 		if grew := after.TotalAlloc - before.TotalAlloc; grew > uint64(4*len(b))+1<<20 {
 			t.Fatalf("reading %d bytes allocated %d", len(b), grew)
@@ -306,4 +307,63 @@ func buildTextF(f *testing.F) *Set {
 		f.Fatal(err)
 	}
 	return s
+}
+
+func TestAReadOnlyBuildLeavesTheCompiledFileAlone(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "local.txt")
+	if err := os.WriteFile(list, []byte("casino.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lists := filepath.Join(dir, "lists")
+	daemon := NewSources([]SourceConfig{{Name: "local", Category: "gambling", Path: list}}, lists, quietLog())
+	if _, err := daemon.Build(); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := os.ReadFile(filepath.Join(lists, CompiledFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log logLines
+	cli := NewSources([]SourceConfig{{Name: "local", Category: "ads", Path: list}}, lists, log.logger())
+	cli.SetCompiledReadOnly()
+	set, err := cli.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.Lookup("casino.example").Categories; got != Categories(0).Add(Ads) {
+		t.Fatalf("the read-only build says %v, want ads: it must compile its own lists", got)
+	}
+	if now, _ := os.ReadFile(filepath.Join(lists, CompiledFile)); !bytes.Equal(now, saved) {
+		t.Fatal("a read-only build rewrote the compiled file")
+	}
+	same := NewSources([]SourceConfig{{Name: "local", Category: "gambling", Path: list}}, lists, log.logger())
+	same.SetCompiledReadOnly()
+	if _, err := same.Build(); err != nil || log.count("compiled lists loaded") != 1 {
+		t.Fatalf("a read-only build of the same lists did not load the compiled file (%v):\n%s", err, log.String())
+	}
+}
+
+func TestFingerprintIsTheSameFromAPaddedBuffer(t *testing.T) {
+	seed := newSeed()
+	name := []byte(strings.Repeat("abcdefghij.", 30))
+	for n := 0; n <= len(name); n++ {
+		var buf [MaxNameLength + 2*fpPad]byte
+		p := name[:n]
+		if n > MaxNameLength {
+			continue // fingerprint handles it; a padded buffer never holds one
+		}
+		copy(buf[:], p)
+		if a, b := fingerprint(seed, p), fingerprintPadded(seed, buf[:n+fpPad], n); a != b {
+			t.Fatalf("length %d: %x from the slice, %x from a padded buffer", n, a, b)
+		}
+	}
+	seen := map[uint64]int{}
+	for n := 0; n <= len(name); n++ { // includes names longer than MaxNameLength
+		k := fingerprint(seed, name[:n])
+		if m, ok := seen[k]; ok {
+			t.Fatalf("lengths %d and %d share a fingerprint", m, n)
+		}
+		seen[k] = n
+	}
 }

@@ -13,8 +13,8 @@ import (
 //
 // The function has the shape of wyhash (Wang Yi's, public domain; it is
 // also what Go's runtime hashes with where it has no AES instructions):
-// 16 bytes at a time folded by a 64×64→128-bit multiply, the tail read as
-// two overlapping words. The seed enters every multiply, so without it
+// 16 bytes at a time folded by a 64×64→128-bit multiply, the last block
+// padded with zeros and the length folded in at the end. The seed enters every multiply, so without it
 // nobody can compute which names collide; it is drawn from crypto/rand for
 // each build (newSeed) and is stored only in the compiled file, which is
 // as private as the state directory that holds it.
@@ -42,22 +42,40 @@ func fpMix(a, b uint64) uint64 {
 // a few nanoseconds for a host name. seed comes from newSeed: uniformly
 // random already, it needs none of the premixing wyhash gives user seeds.
 func fingerprint(seed uint64, p []byte) uint64 {
-	n := len(p)
-	h := seed
-	var a, b uint64
-	switch {
-	case n > 16:
-		for q := p; len(q) > 16; q = q[16:] {
-			h = fpMix(binary.LittleEndian.Uint64(q)^fpK1, binary.LittleEndian.Uint64(q[8:])^h)
-		}
-		a, b = binary.LittleEndian.Uint64(p[n-16:]), binary.LittleEndian.Uint64(p[n-8:])
-	case n >= 8:
-		a, b = binary.LittleEndian.Uint64(p), binary.LittleEndian.Uint64(p[n-8:])
-	case n >= 4:
-		a, b = uint64(binary.LittleEndian.Uint32(p)), uint64(binary.LittleEndian.Uint32(p[n-4:]))
-	case n > 0:
-		a = uint64(p[0])<<16 | uint64(p[n>>1])<<8 | uint64(p[n-1])
+	var buf [MaxNameLength + fpPad]byte
+	if len(p) > MaxNameLength { // never for a normalized name; keep the result the same
+		var tail [2 * fpPad]byte
+		whole := len(p) &^ (fpPad - 1)
+		copy(tail[:], p[whole:])
+		return fpFinish(fpBlocks(seed, p, whole), tail[:], len(p))
 	}
-	hi, lo := bits.Mul64(a^fpK1, b^h)
-	return fpMix(lo^fpK0^uint64(n), hi^fpK1)
+	copy(buf[:], p)
+	return fingerprintPadded(seed, buf[:len(p)+fpPad], len(p))
+}
+
+// fpPad is the block: the hash reads whole 16-byte blocks, the last one
+// padded with zeros, and the length at the end tells "a" from "a\x00".
+const fpPad = 16
+
+// fingerprintPadded is fingerprint of b[:n], where b holds n+fpPad bytes
+// and the ones after n are zero. Lookup hashes straight from its zeroed
+// stack buffer this way: no copy, and no branch on the length's class.
+func fingerprintPadded(seed uint64, b []byte, n int) uint64 {
+	whole := n &^ (fpPad - 1)
+	return fpFinish(fpBlocks(seed, b, whole), b[whole:], n)
+}
+
+// fpBlocks folds the whole blocks of b[:whole] into seed.
+func fpBlocks(h uint64, b []byte, whole int) uint64 {
+	for i := 0; i < whole; i += fpPad {
+		h = fpMix(binary.LittleEndian.Uint64(b[i:])^fpK1, binary.LittleEndian.Uint64(b[i+8:])^h)
+	}
+	return h
+}
+
+// fpFinish folds the last, zero-padded block and the length.
+func fpFinish(h uint64, last []byte, n int) uint64 {
+	_ = last[fpPad-1]
+	h = fpMix(binary.LittleEndian.Uint64(last)^fpK1, binary.LittleEndian.Uint64(last[8:])^h)
+	return fpMix(h^fpK0^uint64(n), fpK1)
 }

@@ -81,8 +81,8 @@ func (s *Set) Lookup(name string) Match {
 	if s == nil || len(name) == 0 {
 		return m
 	}
-	var buf [MaxNameLength + 8]byte // whole words; the bytes after name stay 0
-	var dots [4]uint64              // bit i: name[i] is a dot
+	var buf [MaxNameLength + fpPad]byte // whole blocks; the bytes after name stay 0
+	var dots [4]uint64                  // bit i: name[i] is a dot
 	foldWords(&buf, &dots, name)
 	q := buf[:len(name)]
 	var starts [batch]int
@@ -107,7 +107,7 @@ func (s *Set) Lookup(name string) Match {
 // a 256-bit set. It works on 64-bit words (SWAR) without a branch per byte
 // or per dot, because on random names those branches cost more than the
 // arithmetic; bytes past the name are zero, neither dots nor letters.
-func foldWords(buf *[MaxNameLength + 8]byte, dots *[4]uint64, name string) {
+func foldWords(buf *[MaxNameLength + fpPad]byte, dots *[4]uint64, name string) {
 	const (
 		ones = 0x0101010101010101
 		high = 0x8080808080808080
@@ -143,7 +143,7 @@ func (s *Set) levels(m *Match, q []byte, starts []int, whole bool) {
 	t := &s.names
 	if len(t.buckets) > 0 {
 		for i, st := range starts {
-			ks[i] = fingerprint(s.seed, q[st:])
+			ks[i] = fingerprintPadded(s.seed, q[st:len(q)+fpPad], len(q)-st)
 			maybe[i] = t.buckets[ks[i]>>t.shift].mayHold(ks[i])
 		}
 	}

@@ -31,6 +31,8 @@ type Sources struct {
 	log    *slog.Logger
 	now    func() time.Time
 	max    int64 // bytes a download may have, MaxListBytes unless a test says
+	// readOnly keeps Build from writing CompiledFile (SetCompiledReadOnly).
+	readOnly bool
 
 	mu     sync.Mutex // guards status
 	status map[string]*SourceStatus
@@ -41,6 +43,12 @@ type Sources struct {
 // Wait returns once every goroutine Start began has returned, after its
 // context ended: nothing of the sources writes to their directory after.
 func (s *Sources) Wait() { s.running.Wait() }
+
+// SetCompiledReadOnly makes Build use CompiledFile when it matches the
+// lists but never write it: for a command that compiles the lists beside the
+// running daemon (amane explain), whose lists may differ from the daemon's
+// (no catalog) and which must not make the daemon's next boot parse again.
+func (s *Sources) SetCompiledReadOnly() { s.readOnly = true }
 
 // SetTransport replaces how downloads reach the network (nil: Go's
 // default); call it before Start. Tests use it to keep every download on
@@ -97,7 +105,7 @@ func (s *Sources) Build() (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	if keep {
+	if keep && !s.readOnly {
 		if err := s.saveCompiled(set, inputs); err != nil {
 			s.log.Warn("compiled lists not saved; the next start parses them again", "err", err)
 		}

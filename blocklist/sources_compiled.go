@@ -31,14 +31,14 @@ func (s *Sources) loadCompiled() *Set {
 		s.log.Warn("compiled lists unreadable; compiling them again", "file", path, "err", err)
 		return nil
 	}
-	set, saved, err := readCompiled(f, fi.Size())
-	if err != nil {
-		s.log.Warn("compiled lists ignored; compiling them again", "file", path, "err", err)
-		return nil
-	}
 	now, errs := s.identify()
-	if !sameInputs(saved, now) {
+	set, saved, err := readCompiled(f, fi.Size(), func(saved []Input) bool { return sameInputs(saved, now) })
+	switch {
+	case errors.Is(err, errStale):
 		s.log.Info("lists changed since they were compiled; compiling them again", "file", path)
+		return nil
+	case err != nil:
+		s.log.Warn("compiled lists ignored; compiling them again", "file", path, "err", err)
 		return nil
 	}
 	for i, c := range s.cfgs {
