@@ -71,6 +71,7 @@ func Compile(cfg *configs.File) (*Offline, error) {
 	_, snaps := LoadFeeds(quiet, cfg)
 	fromFeeds, mandatory := feedSources(snaps)
 	srcs := blocklist.NewSources(append(slices.Clip(cfg.Lists), fromFeeds...), ListsDir(cfg), quiet)
+	srcs.SetCompiledReadOnly() // the daemon's compiled copy is the daemon's
 	set, err := srcs.Build()
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package blocklist
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"math"
 )
@@ -26,7 +25,7 @@ type ListInfo struct {
 // with no regrowth garbage and nothing proportional to the text of the
 // lists. A Builder is not safe for concurrent use; the Set it builds is.
 type Builder struct {
-	seed   maphash.Seed
+	seed   uint64
 	lists  []ListInfo
 	names  recordLog // clear names
 	hashed recordLog // SHA-256 digests from hashed lists
@@ -35,7 +34,7 @@ type Builder struct {
 
 // record is one rule while building.
 type record struct {
-	key   uint64 // fingerprint: seeded maphash of the name, or digest prefix
+	key   uint64 // fingerprint: seeded hash of the name (fingerprint.go), or digest prefix
 	line  uint32
 	list  uint16
 	flags uint8 // recException, recSelf, recBelow
@@ -80,7 +79,7 @@ func (l *recordLog) add(r record) {
 // seed for its fingerprints, so names that collide cannot be crafted in
 // advance to slip past (or into) a Set.
 func NewBuilder() *Builder {
-	return &Builder{seed: maphash.MakeSeed()}
+	return &Builder{seed: newSeed()}
 }
 
 // AddList declares a list and returns its index, which Add and Parse take
@@ -122,7 +121,7 @@ func (b *Builder) Add(list int, r Rule) {
 		b.hashed.add(rec)
 		return
 	}
-	rec.key = maphash.Bytes(b.seed, r.Name)
+	rec.key = fingerprint(b.seed, r.Name)
 	b.names.add(rec)
 }
 
@@ -164,7 +163,7 @@ func (b *Builder) Build() (*Set, error) {
 		return nil, fmt.Errorf("building set: %w", err)
 	}
 	s.entries = in.entries
-	*b = Builder{seed: maphash.MakeSeed()}
+	*b = Builder{seed: newSeed()}
 	return s, nil
 }
 

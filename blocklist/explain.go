@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"hash/maphash"
 	"strings"
 )
 
@@ -65,7 +64,7 @@ func (s *Set) hits(suffix []byte, self bool) []Hit {
 		out = append(out, Hit{Name: string(suffix), Self: self, Categories: cats, Exception: allow,
 			Hashed: hashed, List: s.lists[ref.List], Rule: ref})
 	}
-	add(&s.names, maphash.Bytes(s.seed, suffix), false)
+	add(&s.names, fingerprint(s.seed, suffix), false)
 	if s.hashed.len() > 0 {
 		d := sha256.Sum256(suffix)
 		add(&s.hashed, binary.BigEndian.Uint64(d[:8]), true)

@@ -3,7 +3,6 @@ package blocklist
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"hash/maphash"
 	"math/bits"
 	"slices"
 	"unsafe"
@@ -21,8 +20,9 @@ import (
 // or below the most specific exception add up: a name can be both "ads"
 // and "malware".
 //
-// Names are not stored: each rule name is a 64-bit fingerprint (a maphash
-// with a per-Builder random seed) in a bucketed sorted table (see table.go),
+// Names are not stored: each rule name is a 64-bit fingerprint (a seeded
+// hash, fingerprint.go, with a random seed drawn for each build and saved
+// with the compiled file) in a bucketed sorted table (see table.go),
 // about 13 bytes a name including the line number kept for Explain. A
 // hashed list's entries are the first 64 bits of their SHA-256, in a second
 // table probed with the SHA-256 of each suffix only when such a list is
@@ -31,9 +31,11 @@ import (
 // query and 2M names, one wrong answer in some 2e12 queries, decades of a
 // busy school's traffic. Two listed names sharing a fingerprint would merge
 // into one entry: about n²/2^65, 1e-7 at 2M names, again per build. The
-// random seed keeps anyone from crafting either.
+// random seed keeps anyone from crafting either: it never leaves the
+// appliance (only its compiled file, in the state directory, holds it), and
+// a new one is drawn whenever the lists are compiled again.
 type Set struct {
-	seed    maphash.Seed
+	seed    uint64     // of the fingerprints: see fingerprint.go
 	names   table      // clear names
 	hashed  table      // SHA-256 digests; empty unless a hashed list is loaded
 	entries []entry    // payloads, indexed by table.payload
@@ -79,8 +81,8 @@ func (s *Set) Lookup(name string) Match {
 	if s == nil || len(name) == 0 {
 		return m
 	}
-	var buf [MaxNameLength + 8]byte // whole words; the bytes after name stay 0
-	var dots [4]uint64              // bit i: name[i] is a dot
+	var buf [MaxNameLength + fpPad]byte // whole blocks; the bytes after name stay 0
+	var dots [4]uint64                  // bit i: name[i] is a dot
 	foldWords(&buf, &dots, name)
 	q := buf[:len(name)]
 	var starts [batch]int
@@ -105,7 +107,7 @@ func (s *Set) Lookup(name string) Match {
 // a 256-bit set. It works on 64-bit words (SWAR) without a branch per byte
 // or per dot, because on random names those branches cost more than the
 // arithmetic; bytes past the name are zero, neither dots nor letters.
-func foldWords(buf *[MaxNameLength + 8]byte, dots *[4]uint64, name string) {
+func foldWords(buf *[MaxNameLength + fpPad]byte, dots *[4]uint64, name string) {
 	const (
 		ones = 0x0101010101010101
 		high = 0x8080808080808080
@@ -141,7 +143,7 @@ func (s *Set) levels(m *Match, q []byte, starts []int, whole bool) {
 	t := &s.names
 	if len(t.buckets) > 0 {
 		for i, st := range starts {
-			ks[i] = maphash.Bytes(s.seed, q[st:])
+			ks[i] = fingerprintPadded(s.seed, q[st:len(q)+fpPad], len(q)-st)
 			maybe[i] = t.buckets[ks[i]>>t.shift].mayHold(ks[i])
 		}
 	}

@@ -2,6 +2,7 @@ package blocklist
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,8 @@ type Sources struct {
 	log    *slog.Logger
 	now    func() time.Time
 	max    int64 // bytes a download may have, MaxListBytes unless a test says
+	// readOnly keeps Build from writing CompiledFile (SetCompiledReadOnly).
+	readOnly bool
 
 	mu     sync.Mutex // guards status
 	status map[string]*SourceStatus
@@ -40,6 +43,12 @@ type Sources struct {
 // Wait returns once every goroutine Start began has returned, after its
 // context ended: nothing of the sources writes to their directory after.
 func (s *Sources) Wait() { s.running.Wait() }
+
+// SetCompiledReadOnly makes Build use CompiledFile when it matches the
+// lists but never write it: for a command that compiles the lists beside the
+// running daemon (amane explain), whose lists may differ from the daemon's
+// (no catalog) and which must not make the daemon's next boot parse again.
+func (s *Sources) SetCompiledReadOnly() { s.readOnly = true }
 
 // SetTransport replaces how downloads reach the network (nil: Go's
 // default); call it before Start. Tests use it to keep every download on
@@ -67,39 +76,78 @@ func NewSources(cfgs []SourceConfig, dir string, log *slog.Logger) *Sources {
 
 // Build compiles every list from disk into a Set. A list that cannot be
 // read is left out and its status says why; the others still count.
+//
+// The Set last compiled is kept in CompiledFile beside the lists, with the
+// SHA-256 of every file it was parsed from: when every list is still the
+// same, Build loads it instead of parsing (a few milliseconds for a million
+// names, against half a second), and otherwise compiles and saves a new
+// one. A compiled file that is damaged, truncated, of another version or of
+// other lists is logged and rebuilt, never used.
 func (s *Sources) Build() (*Set, error) {
+	if set := s.loadCompiled(); set != nil {
+		return set, nil
+	}
 	b := NewBuilder()
+	inputs := make([]Input, 0, len(s.cfgs))
+	keep := true // save the result: no list failed halfway
 	for _, c := range s.cfgs {
 		id := b.AddList(c.Name, c.category())
-		st, err := s.parseOne(b, id, c)
-		s.record(c.Name, func(ss *SourceStatus) {
-			if err != nil {
-				s.failedLocked(ss, err)
-				return
-			}
-			ss.Stats = st
-			if ss.Updated.IsZero() || c.Path != "" {
-				ss.Updated = s.now()
-			}
-		})
+		in := Input{Name: c.Name, Category: c.category(), Format: c.format()}
+		opened, err := s.parseOne(b, id, c, &in)
+		keep = keep && (err == nil || !opened)
+		inputs = append(inputs, in)
+		s.recordBuilt(c, in.Stats, err)
 		if err != nil {
 			s.log.Warn("list left out", "list", c.Name, "err", err)
 		}
 	}
-	return b.Build()
+	set, err := b.Build()
+	if err != nil {
+		return nil, err
+	}
+	if keep && !s.readOnly {
+		if err := s.saveCompiled(set, inputs); err != nil {
+			s.log.Warn("compiled lists not saved; the next start parses them again", "err", err)
+		}
+	}
+	return set, nil
 }
 
-func (s *Sources) parseOne(b *Builder, id int, c SourceConfig) (Stats, error) {
+// recordBuilt sets list c's status after a build or a load.
+func (s *Sources) recordBuilt(c SourceConfig, st Stats, err error) {
+	s.record(c.Name, func(ss *SourceStatus) {
+		if err != nil {
+			s.failedLocked(ss, err)
+			return
+		}
+		ss.Stats = st
+		if ss.Updated.IsZero() || c.Path != "" {
+			ss.Updated = s.now()
+		}
+	})
+}
+
+// parseOne parses list c into b, and fills in the digest of the file read
+// and the Stats. opened says whether the file could be opened: a list that
+// cannot be is left out, and its digest stays zero.
+func (s *Sources) parseOne(b *Builder, id int, c SourceConfig, in *Input) (opened bool, err error) {
 	f, err := openSource(s.dir, c)
 	if err != nil {
-		return Stats{}, err
+		return false, err
 	}
 	defer f.Close()
-	st, err := b.Parse(id, f, c.format())
+	h := sha256.New()
+	in.Stats, err = b.Parse(id, io.TeeReader(f, h), c.format())
 	if err != nil {
-		return st, fmt.Errorf("reading list %q: %w", c.Name, err)
+		return true, fmt.Errorf("reading list %q: %w", c.Name, err)
 	}
-	return st, nil
+	// A parser may stop before the end (an archive's trailer): the digest
+	// is of the whole file, as loadCompiled computes it.
+	if _, err := io.Copy(h, f); err != nil {
+		return true, fmt.Errorf("reading list %q: %w", c.Name, err)
+	}
+	h.Sum(in.SHA256[:0])
+	return true, nil
 }
 
 // Status returns every list's status, in configuration order.

@@ -48,12 +48,16 @@ func cpuPerQuery(cpu time.Duration, p perf) float64 {
 
 // results is everything measured on one server.
 type results struct {
-	ready    time.Duration // from start to the first answer (with a list: the first block)
-	rssIdle  int64
-	rssAfter map[string]int64 // VmRSS after each phase's last repetition
-	hwm      int64            // VmHWM at the end
-	samples  map[string][]sample
-	failed   string // why it stopped being measured, if it did
+	ready time.Duration // from start to the first answer (with a list: the first block)
+	// Of the first start of a server that is started twice (amane with a
+	// list): start to first block while compiling, and the peak RSS then.
+	readyCompiling time.Duration
+	hwmCompiling   int64
+	rssIdle        int64
+	rssAfter       map[string]int64 // VmRSS after each phase's last repetition
+	hwm            int64            // VmHWM at the end
+	samples        map[string][]sample
+	failed         string // why it stopped being measured, if it did
 }
 
 // phase is one kind of load: its fixed-rate and its full-load runs.
@@ -96,23 +100,46 @@ func (b *bench) startUpstream(ctx context.Context, bin string) (string, error) {
 
 // startPeer starts one server and waits until it answers; with a list, until
 // it blocks the first listed name (any answer but the upstream's address).
+// A server that compiles its list to disk (p.restart) is started twice:
+// the first start's figures are those of compiling, the second's those of
+// a boot from the compiled copy, the one every later boot makes.
 func (b *bench) startPeer(ctx context.Context, p *peer, firstListed string) error {
 	r := &results{rssAfter: map[string]int64{}, samples: map[string][]sample{}}
 	b.results[p.name] = r
-	c, err := harness.StartChild(p.name, p.dir, b.cfg.serverCPU, p.argv...)
+	if p.restart {
+		c, ready, err := b.startOnce(ctx, p, p.name+"-compiling", firstListed)
+		if err != nil {
+			return err
+		}
+		_, r.hwmCompiling, err = harness.Memory(c.PID())
+		c.Stop()
+		if err != nil {
+			return err
+		}
+		r.readyCompiling = ready
+	}
+	c, ready, err := b.startOnce(ctx, p, p.name, firstListed)
 	if err != nil {
 		return err
 	}
-	p.proc = c
-	name, check := "ready.bench.amane.", harness.ReadyCheck(harness.AnyAnswer)
-	if p.lists && firstListed != "" {
-		name, check = firstListed, blocks(firstListed)
-	}
-	if r.ready, err = harness.WaitReady(ctx, c, p.addr(), name, check, b.cfg.readyTimeout); err != nil {
-		return err
-	}
+	p.proc, r.ready = c, ready
 	r.rssIdle, _, err = harness.Memory(c.PID())
 	return err
+}
+
+// startOnce starts p, logging under name, and waits until it is ready.
+func (b *bench) startOnce(ctx context.Context, p *peer, name, firstListed string) (*harness.Child, time.Duration, error) {
+	c, err := harness.StartChild(name, p.dir, b.cfg.serverCPU, p.argv...)
+	if err != nil {
+		return nil, 0, err
+	}
+	p.proc = c // stopped with the others if waiting fails
+	probe, check := "ready.bench.amane.", harness.ReadyCheck(harness.AnyAnswer)
+	if p.lists && firstListed != "" {
+		probe, check = firstListed, blocks(firstListed)
+	}
+	ready, err := harness.WaitReady(ctx, c, p.addr(), probe, check, b.cfg.readyTimeout)
+	return c, ready, err
 }
 
 // blocks accepts an answer that is a block in one of the usual styles:

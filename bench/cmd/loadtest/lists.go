@@ -14,10 +14,12 @@ type lists struct {
 	queries string   // dnsperf data file of the blocked phase
 	hosts   string   // dnsmasq --addn-hosts file: "0.0.0.0 name"
 	zones   string   // unbound include file: local-zone: "name." always_nxdomain
+	domains string   // amane's list when -amane-config does not load one: a name a line
 }
 
 // prepareLists reads -list and writes it in each server's format, or returns
-// nil when there is no -list. amane reads the list through -amane-config.
+// nil when there is no -list. amane reads it as a domains list, unless
+// -amane-config loads the list its own way.
 func prepareLists(cfg config) (*lists, error) {
 	if cfg.list == "" {
 		return nil, nil
@@ -34,11 +36,15 @@ func prepareLists(cfg config) (*lists, error) {
 		queries: filepath.Join(cfg.out, "blocked.txt"),
 		hosts:   filepath.Join(cfg.out, "list.hosts"),
 		zones:   filepath.Join(cfg.out, "list.unbound.conf"),
+		domains: filepath.Join(cfg.out, "list.domains"),
 	}
 	if err := writeQueries(l.queries, spread(names, cfg.names), "A"); err != nil {
 		return nil, err
 	}
 	if err := writeLines(l.hosts, names, "0.0.0.0 %s\n"); err != nil {
+		return nil, err
+	}
+	if err := writeLines(l.domains, names, "%s\n"); err != nil {
 		return nil, err
 	}
 	// always_nxdomain blocks the name and every name below it, as amane's
@@ -92,4 +98,11 @@ func (l *lists) unboundFile() string {
 		return ""
 	}
 	return l.zones
+}
+
+func (l *lists) amaneFile() string {
+	if l == nil {
+		return ""
+	}
+	return l.domains
 }

@@ -187,7 +187,7 @@ func (b *bench) setupPeers(upstream string, lists *lists) error {
 		}
 		switch p.name {
 		case "amane":
-			err = setupAmane(p, b.cfg.repo, upstream, b.cfg.amaneConfig)
+			err = setupAmane(p, b.cfg.repo, upstream, b.cfg.amaneConfig, lists.amaneFile())
 		case "dnsmasq":
 			err = setupDnsmasq(p, upstream, lists.dnsmasqFile())
 		case "unbound":

@@ -17,6 +17,7 @@ type peer struct {
 	dir     string   // its own working directory under the output directory
 	argv    []string // the command, before taskset
 	lists   bool     // it was given the block list, so the blocked phase applies
+	restart bool     // start it once to compile the list, then measure a second start
 	missing string   // why it cannot run ("not built", "not installed"); "" when it can
 	proc    *harness.Child
 }
@@ -39,8 +40,10 @@ func newPeer(name, out string) (*peer, error) {
 
 // setupAmane builds amane from the repository at repo and writes its config.
 // A build failure is not an error of the harness: amane's column then says
-// "not built" and the build output is in its directory.
-func setupAmane(p *peer, repo, upstream string, extraConfig string) error {
+// "not built" and the build output is in its directory. The list is loaded
+// by extraConfig when there is one, else from listFile (domains format),
+// when not "", as a malware list: a category every profile blocks.
+func setupAmane(p *peer, repo, upstream, extraConfig, listFile string) error {
 	bin := filepath.Join(p.dir, "amane")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/amane")
 	build.Dir = repo
@@ -57,7 +60,17 @@ func setupAmane(p *peer, repo, upstream string, extraConfig string) error {
 		}
 		cfg += "\n# from " + extraConfig + "\n" + string(extra)
 		p.lists = true
+	} else if listFile != "" {
+		abs, err := filepath.Abs(listFile)
+		if err != nil {
+			return err
+		}
+		cfg += fmt.Sprintf("\n[filter]\nblock = [\"malware\"]\n\n[[list]]\nname = \"bench\"\ncategory = \"malware\"\npath = %q\nformat = \"domains\"\n", abs)
+		p.lists = true
 	}
+	// amane keeps the compiled list in its state directory: the first start
+	// compiles it, a later one loads it, which is the boot that counts.
+	p.restart = p.lists
 	path := filepath.Join(p.dir, "amane.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		return err

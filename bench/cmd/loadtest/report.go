@@ -70,6 +70,10 @@ func (b *bench) rows(phases []phase) []row {
 	rs = append(rs,
 		row{label: ready, lower: true, format: secs,
 			whole: func(r *results) (float64, bool) { return float64(r.ready), r.ready > 0 }},
+		row{label: "start to first blocked answer, compiling the list (amane's first start)", lower: true, format: secs,
+			whole: func(r *results) (float64, bool) { return float64(r.readyCompiling), r.readyCompiling > 0 }},
+		row{label: "peak RSS while compiling the list (VmHWM of amane's first start)", lower: true, format: mbytes,
+			whole: func(r *results) (float64, bool) { return float64(r.hwmCompiling), r.hwmCompiling > 0 }},
 		row{label: "RSS idle (VmRSS after start)", lower: true, format: mbytes,
 			whole: func(r *results) (float64, bool) { return float64(r.rssIdle), r.rssIdle > 0 }})
 	for _, ph := range phases {
