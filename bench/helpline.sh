@@ -4,6 +4,7 @@
 # killed (SIGKILL) in the middle of the run. Usage, from anywhere, as root
 # or as a user who may run initdb:
 #   bench/helpline.sh [APPLIANCES]       (default 10000)
+#   DAY_ONLY=1 bench/helpline.sh 100000  (a day of a country's appliances, two servers only)
 # Needs Debian's postgresql package. The cluster is made in a temporary
 # directory with the server's default durability (fsync and synchronous
 # commit on), listening on 127.0.0.1 only; everything is removed at the end.
@@ -42,6 +43,14 @@ start() { "$out/amane-helpline" serve -config "$out/$1.toml" 2>>"$out/$1.log" & 
   for _ in $(seq 100); do grep -q "amane-helpline serving" "$out/$1.log" && return; sleep 0.1; done; echo "$1 did not start" >&2; exit 1; }
 load() { echo "\$ helpline-load -appliances $N -url $1 ${*:2}"; "$out/helpline-load" -appliances "$N" -url "$1" "${@:2}"; echo; }
 psql_() { psql -X -qtA -h 127.0.0.1 -p "$port" -U postgres postgres -c "$1"; }
+
+# DAY_ONLY=1 bench/helpline.sh 100000: the day alone (two servers on one
+# PostgreSQL), without the other scenarios.
+if [ "${DAY_ONLY:-}" = 1 ]; then
+  "$out/amane-helpline" migrate -config "$out/pg1.toml"; start pg1; start pg2
+  echo "-- two servers"; load http://127.0.0.1:18441,http://127.0.0.1:18442 -seed 7
+  exit 0
+fi
 
 echo "== bbolt, one server"
 start bolt; load http://127.0.0.1:18440 -seed 1
