@@ -78,11 +78,11 @@ func TestAParentsEveningInABrowser(t *testing.T) {
 	if d := tc.decide(tabletIP, "example.org"); d.Why != policy.ByPause {
 		t.Errorf("at 19:30, paused: %+v", d)
 	}
-	tc.now = tc.now.Add(time.Hour) // 20:30: the pause is over, bedtime began
+	tc.setNow(tc.clock().Add(time.Hour)) // 20:30: the pause is over, bedtime began
 	if d := tc.decide(tabletIP, "example.org"); d.Action != policy.Block || d.Why != policy.BySchedule {
 		t.Errorf("at 20:30, bedtime: %+v", d)
 	}
-	tc.now = tc.now.Add(12 * time.Hour) // 08:30 the next morning
+	tc.setNow(tc.clock().Add(12 * time.Hour)) // 08:30 the next morning
 	if d := tc.decide(tabletIP, "tiktok.com"); d.Action != policy.Block || d.Why != policy.ByService {
 		t.Errorf("in the morning, TikTok: %+v", d)
 	}

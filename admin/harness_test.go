@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,7 +40,9 @@ type testConsole struct {
 	app  *appliance.Appliance
 	path string // amane.toml
 	dir  string
-	now  time.Time
+	// now is the appliance's clock: the console's goroutines read it while
+	// a test moves it, so it is atomic.
+	now atomic.Pointer[time.Time]
 
 	closeApp func()
 }
@@ -85,8 +88,8 @@ func newTestConsole(t testing.TB) *testConsole {
 	if err := SetPassword(PasswordPath(filepath.Join(dir, "state")), testPassword); err != nil {
 		t.Fatal(err)
 	}
-	tc := &testConsole{path: filepath.Join(dir, "amane.toml"), dir: dir,
-		now: time.Date(2026, 12, 7, 19, 30, 0, 0, time.UTC)} // a Monday evening
+	tc := &testConsole{path: filepath.Join(dir, "amane.toml"), dir: dir}
+	tc.setNow(time.Date(2026, 12, 7, 19, 30, 0, 0, time.UTC)) // a Monday evening
 	tc.start(t)
 	return tc
 }
@@ -99,7 +102,7 @@ func (tc *testConsole) start(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc.app, err = appliance.New(cfg, appliance.Options{Now: func() time.Time { return tc.now }})
+	tc.app, err = appliance.New(cfg, appliance.Options{Now: tc.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +128,7 @@ func (tc *testConsole) restart(t testing.TB) {
 // decide is the DNS decision the appliance makes now for a query of name
 // from addr.
 func (tc *testConsole) decide(addr, name string) policy.Decision {
-	return tc.app.Policy().Decide(policy.Client{Addr: netip.MustParseAddr(addr)}, name, dns.TypeA, tc.now)
+	return tc.app.Policy().Decide(policy.Client{Addr: netip.MustParseAddr(addr)}, name, dns.TypeA, tc.clock())
 }
 
 // session opens a session as the login does and returns its cookie.
@@ -203,3 +206,9 @@ func (tc *testConsole) get(cookie *http.Cookie, target, lang string) *httptest.R
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// clock is what the appliance reads as now.
+func (tc *testConsole) clock() time.Time { return *tc.now.Load() }
+
+// setNow moves the appliance's clock.
+func (tc *testConsole) setNow(t time.Time) { tc.now.Store(&t) }

@@ -53,11 +53,11 @@ func TestAParentsChangesReachDNSAndSurviveARestart(t *testing.T) {
 		if d := tc.decide(tabletIP, "tiktok.com"); d.Action != policy.Block || d.Why != policy.ByService {
 			t.Errorf("%s: tiktok.com at 19:30 for the tablet: %+v, want blocked as an app", when, d)
 		}
-		tc.now = tc.now.Add(time.Hour) // 20:30: bedtime
+		tc.setNow(tc.clock().Add(time.Hour)) // 20:30: bedtime
 		if d := tc.decide(tabletIP, "example.org"); d.Action != policy.Block || d.Why != policy.BySchedule {
 			t.Errorf("%s: example.org at 20:30 for the tablet: %+v, want bedtime", when, d)
 		}
-		tc.now = tc.now.Add(-time.Hour)
+		tc.setNow(tc.clock().Add(-time.Hour))
 		if d := tc.decide("192.168.1.30", "example.org"); d.Action != policy.Allow {
 			t.Errorf("%s: yasmine's phone is caught too: %+v", when, d)
 		}
@@ -74,7 +74,7 @@ func TestAParentsChangesReachDNSAndSurviveARestart(t *testing.T) {
 		t.Fatalf("loaded again: %v %+v", err, cfg.Console)
 	}
 	// The Home page now speaks of adam's bedtime, in the family's words.
-	tc.now = time.Date(2026, 12, 7, 21, 0, 0, 0, time.UTC)
+	tc.setNow(time.Date(2026, 12, 7, 21, 0, 0, 0, time.UTC))
 	body := tc.get(cookie, "/", "fr").Body.String()
 	if !strings.Contains(body, "adam") || !strings.Contains(body, "07:00") {
 		t.Errorf("home does not say adam sleeps until 07:00:\n%s", body)
