@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"context"
+	"log/slog"
 	"runtime/debug"
 	"slices"
 
@@ -44,7 +45,11 @@ func (a *Appliance) buildLists(cfg *configs.File) *listBuild {
 	b.watch = watchSet(a.log, feeds)
 	b.catalog = CatalogSelection(cfg, feeds)
 	for _, u := range b.catalog.Unfilled {
-		a.log.Warn("a blocked category blocks nothing", "category", u.Category.String(), "why", u.Reason)
+		level := slog.LevelWarn
+		if u.Category == blocklist.Abuse { // only a helpline's feed can fill it: said once, not as a fault
+			level = slog.LevelInfo
+		}
+		a.log.Log(context.Background(), level, "a blocked category blocks nothing", "category", u.Category.String(), "why", u.Reason)
 	}
 	srcs := append(append(slices.Clip(cfg.Lists), fromFeeds...), catalogSources(b.catalog)...)
 	b.names = len(srcs)
