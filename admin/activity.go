@@ -161,7 +161,7 @@ func (c *Console) activity(r *http.Request, profile, q string) activityData {
 
 // useBars are the minutes of use per category (from the aggregates) and
 // per app (from the recent log: minutes in which a name of the app was
-// answered) since from, most first.
+// answered) since from, most first, at most 8.
 func useBars(ts []activity.Total, recent []activity.Entry, from time.Time, lg string) []bar {
 	cats := map[string]int{}
 	for _, t := range ts {
@@ -177,15 +177,26 @@ func useBars(ts []activity.Total, recent []activity.Entry, from time.Time, lg st
 			out = append(out, bar{c.Label(lg), m})
 		}
 	}
+	// The log names an answer's app only when a rule about it decided
+	// (blocked, or counted in a budget): the others are matched here, off
+	// the resolver's path.
 	apps := map[string]map[int64]bool{}
+	match, all := catalog.DefaultMatcher(), catalog.Services()
 	for _, e := range recent {
-		if e.App == "" || e.Blocked || e.At.Before(from) {
+		if e.Blocked || e.At.Before(from) {
 			continue
 		}
-		if apps[e.App] == nil {
-			apps[e.App] = map[int64]bool{}
+		id := e.App
+		if m := match.Lookup(e.Name); id == "" && m.Matched() && m.Service < len(all) {
+			id = all[m.Service].ID
 		}
-		apps[e.App][e.At.Unix()/60] = true
+		if id == "" {
+			continue
+		}
+		if apps[id] == nil {
+			apps[id] = map[int64]bool{}
+		}
+		apps[id][e.At.Unix()/60] = true
 	}
 	for id, ms := range apps {
 		if s, ok := catalog.ByID(id); ok {
@@ -203,7 +214,7 @@ func useBars(ts []activity.Total, recent []activity.Entry, from time.Time, lg st
 // in Arabic). No script, no library: the page stays readable without
 // either.
 func barChart(title, empty string, bars []bar, rtl bool, figure func(int) string) template.HTML {
-	const w, row = 320, 34
+	const w, row = 320, 42
 	var b strings.Builder
 	if len(bars) == 0 {
 		fmt.Fprintf(&b, `<figure class="chart"><figcaption>%s</figcaption><p class="muted">%s</p></figure>`,
@@ -229,8 +240,8 @@ func barChart(title, empty string, bars []bar, rtl bool, figure func(int) string
 		if rtl {
 			dir = "rtl"
 		}
-		fmt.Fprintf(&b, `<text x="%d" y="%d" direction="%s" text-anchor="%s">%s</text>`, tx, y+13, dir, anchor, template.HTMLEscapeString(text))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="12" rx="2"><title>%s</title></rect>`, bx, y+18, bw, template.HTMLEscapeString(text))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" direction="%s" text-anchor="%s">%s</text>`, tx, y+16, dir, anchor, template.HTMLEscapeString(text))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="14" rx="2"><title>%s</title></rect>`, bx, y+23, bw, template.HTMLEscapeString(text))
 	}
 	b.WriteString(`</svg></figure>`)
 	return template.HTML(b.String())

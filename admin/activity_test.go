@@ -2,7 +2,10 @@ package admin
 
 import (
 	"net/http"
+	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,9 +36,46 @@ func (tc *testConsole) withAdam(t testing.TB) {
 	}
 }
 
+// withUpstream gives the appliance a loopback upstream answering every A
+// query with 192.0.2.80, and a list of video sites, so that allowed
+// names are answered and their time counted; then restarts it.
+func (tc *testConsole) withUpstream(t testing.TB) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		if q.Question[0].Qtype == dns.TypeA {
+			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+				A: net.IPv4(192, 0, 2, 80)})
+		}
+		w.WriteMsg(m)
+	})}
+	go srv.ActivateAndServe()
+	t.Cleanup(func() { srv.Shutdown() })
+	b, err := os.ReadFile(tc.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := filepath.Join(tc.dir, "video.txt")
+	if err := os.WriteFile(video, []byte("video.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.Replace(string(b), "udp://127.0.0.1:9", "udp://"+pc.LocalAddr().String(), 1) +
+		"[[list]]\nname = \"video\"\ncategory = \"video\"\npath = \"" + video + "\"\n"
+	if err := os.WriteFile(tc.path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tc.restart(t)
+}
+
 // ask sends a DNS query for name from addr through the appliance's
-// handler, and returns the answer's rcode. Only names answered locally
-// (blocked ones) are asked: the upstream is a closed port.
+// handler, and returns the answer's rcode. Without withUpstream only
+// names answered locally (blocked ones) may be asked: the upstream is a
+// closed port.
 func (tc *testConsole) ask(t testing.TB, addr, name string) int {
 	t.Helper()
 	m := new(dns.Msg)
@@ -48,19 +88,20 @@ func (tc *testConsole) ask(t testing.TB, addr, name string) int {
 	return r.Rcode
 }
 
-// waitActivity waits until device's log holds n blocked answers. The log's
+// waitActivity waits until device's log holds n answers (blocked ones
+// when blocked). The log's
 // writer takes events in batches (activity.DrainEvery); the wait is on
 // its tick, with a deadline, and asserts nothing about time.
-func (tc *testConsole) waitActivity(t testing.TB, device string, n int) {
+func (tc *testConsole) waitActivity(t testing.TB, device string, n int, blocked bool) {
 	t.Helper()
 	tick := time.NewTicker(activity.DrainEvery)
 	defer tick.Stop()
 	deadline := time.After(5 * time.Second)
-	for len(tc.app.Activity(device, activity.Filter{Blocked: true})) < n {
+	for len(tc.app.Activity(device, activity.Filter{Blocked: blocked})) < n {
 		select {
 		case <-tick.C:
 		case <-deadline:
-			t.Fatalf("%s: %d blocked answers in the log, want %d", device, len(tc.app.Activity(device, activity.Filter{Blocked: true})), n)
+			t.Fatalf("%s: %d answers in the log, want %d", device, len(tc.app.Activity(device, activity.Filter{Blocked: blocked})), n)
 		}
 	}
 }
@@ -74,6 +115,7 @@ func TestTheActivityPageShowsWhyAndAllowsInOneTap(t *testing.T) {
 	// The resolver stamps its events with the real clock: the console's
 	// "today" and "the last hour" must be read on it too.
 	tc.now = time.Now()
+	tc.withUpstream(t)
 	tc.withAdam(t)
 	cookie, sess := tc.session(t)
 	for _, n := range []string{"game.example", "tiktok.com"} {
@@ -81,9 +123,15 @@ func TestTheActivityPageShowsWhyAndAllowsInOneTap(t *testing.T) {
 			t.Fatalf("%s: rcode %d, want blocked", n, rc)
 		}
 	}
-	tc.waitActivity(t, "adam-tablet", 2)
+	for _, n := range []string{"video.example", "www.youtube.com"} {
+		if rc := tc.ask(t, tabletIP, n); rc != dns.RcodeSuccess {
+			t.Fatalf("%s: rcode %d, want answered", n, rc)
+		}
+	}
+	tc.waitActivity(t, "adam-tablet", 4, false)
 
 	tiktok, _ := catalog.ByID("tiktok")
+	youtube, _ := catalog.ByID("youtube")
 	for _, tt := range []struct{ lang, games, app, line, dir string }{
 		{"en", "Games", tiktok.Name("en") + " is blocked", "2 blocked attempts today", "ltr"},
 		{"fr", "Jeux vidéo", tiktok.Name("fr") + " est bloqué", "2 tentatives bloquées aujourd&#39;hui", "ltr"},
@@ -94,7 +142,7 @@ func TestTheActivityPageShowsWhyAndAllowsInOneTap(t *testing.T) {
 		if w.Code != http.StatusOK {
 			t.Fatalf("%s: %d", tt.lang, w.Code)
 		}
-		for _, want := range []string{"game.example", tt.games, tt.app, `action="/activity/allow"`, `dir="` + tt.dir + `"`} {
+		for _, want := range []string{"game.example", tt.games, tt.app, `action="/activity/allow"`, `dir="` + tt.dir + `"`, "<svg", "<rect", youtube.Name(tt.lang), `action="/activity/deny"`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s: the Activity page lacks %q", tt.lang, want)
 			}
@@ -177,12 +225,12 @@ func TestChartsAreMirroredInArabic(t *testing.T) {
 	bars := []bar{{"Games", 60}, {"Video", 30}}
 	fig := func(m int) string { return strconv.Itoa(m) }
 	ltr, rtl := string(barChart("Today", "none", bars, false, fig)), string(barChart("Today", "none", bars, true, fig))
-	for _, want := range []string{`<rect x="0" y="18" width="320"`, `<rect x="0" y="52" width="160"`, `<text x="0"`} {
+	for _, want := range []string{`<rect x="0" y="23" width="320"`, `<rect x="0" y="65" width="160"`, `<text x="0"`} {
 		if !strings.Contains(ltr, want) {
 			t.Errorf("left to right lacks %s:\n%s", want, ltr)
 		}
 	}
-	for _, want := range []string{`<rect x="0" y="18" width="320"`, `<rect x="160" y="52" width="160"`, `<text x="320" y="13" direction="rtl"`} {
+	for _, want := range []string{`<rect x="0" y="23" width="320"`, `<rect x="160" y="65" width="160"`, `<text x="320" y="16" direction="rtl"`} {
 		if !strings.Contains(rtl, want) {
 			t.Errorf("right to left lacks %s:\n%s", want, rtl)
 		}

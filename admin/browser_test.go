@@ -101,12 +101,12 @@ func TestABlockedAttemptIsAllowedFromTheActivityPage(t *testing.T) {
 	}
 	tc := newTestConsole(t)
 	tc.now = time.Now() // the resolver's clock stamps the attempt
+	tc.withUpstream(t)
 	tc.withAdam(t)
-	for _, n := range []string{"game.example", "tiktok.com", "www.tiktok.com"} {
+	for _, n := range []string{"game.example", "tiktok.com", "www.tiktok.com", "game.example", "video.example", "www.youtube.com", "wikipedia.org"} {
 		tc.ask(t, tabletIP, n)
 	}
-	tc.ask(t, tabletIP, "game.example")
-	tc.waitActivity(t, "adam-tablet", 4)
+	tc.waitActivity(t, "adam-tablet", 7, false)
 	tc.app.AskParent(mustAddr(tabletIP), "fortnite.example", "tous mes amis y jouent")
 	srv := httptest.NewServer(tc.Handler())
 	defer srv.Close()
