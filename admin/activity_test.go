@@ -1,8 +1,8 @@
 package admin
 
 import (
-	"net/http"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
