@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -237,5 +238,34 @@ func TestChartsAreMirroredInArabic(t *testing.T) {
 	}
 	if empty := string(barChart("Today", "No time counted", nil, false, fig)); strings.Contains(empty, "<svg") || !strings.Contains(empty, "No time counted") {
 		t.Errorf("an empty chart: %s", empty)
+	}
+}
+
+// BenchmarkActivityPage measures the server time of the Activity page in
+// Arabic with the tablet's recent log full (500 answers, one in five
+// blocked, 100 names), as BenchmarkPages does for the others.
+func BenchmarkActivityPage(b *testing.B) {
+	tc := newTestConsole(b)
+	tc.now = time.Now()
+	tc.withUpstream(b)
+	tc.withAdam(b)
+	cookie, _ := tc.session(b)
+	for i := range 500 {
+		name := fmt.Sprintf("site%d.example", i%100)
+		if i%5 == 0 {
+			name = fmt.Sprintf("level%d.game.example", i%100)
+		}
+		tc.ask(b, tabletIP, name)
+	}
+	tc.waitActivity(b, "adam-tablet", 500, false)
+	for _, page := range []string{"/activity?profile=adam", "/activity?profile=adam&q=game", "/"} {
+		b.Run(strings.NewReplacer("/", "_", "?", "_", "&", "_").Replace(page), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if w := tc.get(cookie, page, "ar"); w.Code != http.StatusOK {
+					b.Fatal(w.Code)
+				}
+			}
+		})
 	}
 }
