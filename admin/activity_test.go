@@ -112,10 +112,9 @@ func (tc *testConsole) waitActivity(t testing.TB, device string, n int, blocked 
 // page's language, Home counts them, the API returns them, and "allow
 // this site" and "block this site" change what DNS decides for him.
 func TestTheActivityPageShowsWhyAndAllowsInOneTap(t *testing.T) {
-	tc := newTestConsole(t)
 	// The resolver stamps its events with the real clock: the console's
 	// "today" and "the last hour" must be read on it too.
-	tc.now = time.Now()
+	tc := newTestConsoleAt(t, time.Now())
 	tc.withUpstream(t)
 	tc.withAdam(t)
 	cookie, sess := tc.session(t)
@@ -196,10 +195,9 @@ func TestTheActivityPageShowsWhyAndAllowsInOneTap(t *testing.T) {
 // site show in Home's alerts, with a button that allows it for the
 // child's profile.
 func TestAnAskFromTheBlockPageCanBeAllowedFromHome(t *testing.T) {
-	tc := newTestConsole(t)
 	// The resolver stamps its events with the real clock: the console's
 	// "today" and "the last hour" must be read on it too.
-	tc.now = time.Now()
+	tc := newTestConsoleAt(t, time.Now())
 	tc.withAdam(t)
 	cookie, sess := tc.session(t)
 	tc.app.AskParent(mustAddr(tabletIP), "fortnite.example", "my friends are on it")
@@ -245,8 +243,7 @@ func TestChartsAreMirroredInArabic(t *testing.T) {
 // Arabic with the tablet's recent log full (500 answers, one in five
 // blocked, 100 names), as BenchmarkPages does for the others.
 func BenchmarkActivityPage(b *testing.B) {
-	tc := newTestConsole(b)
-	tc.now = time.Now()
+	tc := newTestConsoleAt(b, time.Now())
 	tc.withUpstream(b)
 	tc.withAdam(b)
 	cookie, _ := tc.session(b)

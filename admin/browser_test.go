@@ -99,8 +99,7 @@ func TestABlockedAttemptIsAllowedFromTheActivityPage(t *testing.T) {
 	if why := browsertest.Available(); why != "" {
 		t.Skip("browser test skipped: " + why)
 	}
-	tc := newTestConsole(t)
-	tc.now = time.Now() // the resolver's clock stamps the attempt
+	tc := newTestConsoleAt(t, time.Now()) // the resolver's clock stamps the attempt
 	tc.withUpstream(t)
 	tc.withAdam(t)
 	for _, n := range []string{"game.example", "tiktok.com", "www.tiktok.com", "game.example", "video.example", "www.youtube.com", "wikipedia.org"} {

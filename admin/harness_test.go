@@ -73,6 +73,13 @@ profile = "yasmine"
 
 func newTestConsole(t testing.TB) *testConsole {
 	t.Helper()
+	return newTestConsoleAt(t, time.Date(2026, 12, 7, 19, 30, 0, 0, time.UTC)) // a Monday evening
+}
+
+// newTestConsoleAt is newTestConsole with its clock at now: set before
+// the appliance starts, since its goroutines read it.
+func newTestConsoleAt(t testing.TB, now time.Time) *testConsole {
+	t.Helper()
 	dir := t.TempDir()
 	write := func(name, s string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o600); err != nil {
@@ -85,8 +92,7 @@ func newTestConsole(t testing.TB) *testConsole {
 	if err := SetPassword(PasswordPath(filepath.Join(dir, "state")), testPassword); err != nil {
 		t.Fatal(err)
 	}
-	tc := &testConsole{path: filepath.Join(dir, "amane.toml"), dir: dir,
-		now: time.Date(2026, 12, 7, 19, 30, 0, 0, time.UTC)} // a Monday evening
+	tc := &testConsole{path: filepath.Join(dir, "amane.toml"), dir: dir, now: now}
 	tc.start(t)
 	return tc
 }
