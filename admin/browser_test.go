@@ -90,3 +90,52 @@ func TestAParentsEveningInABrowser(t *testing.T) {
 		t.Errorf("in the morning, example.org: %+v", d)
 	}
 }
+
+// TestABlockedAttemptIsAllowedFromTheActivityPage: Adam's tablet tried a
+// game; in French the parent reads his Activity page, in Arabic taps
+// "allow this site" beside the attempt, and DNS lets the game through for
+// Adam. Screenshots: admin-activity-{fr,ar}.
+func TestABlockedAttemptIsAllowedFromTheActivityPage(t *testing.T) {
+	if why := browsertest.Available(); why != "" {
+		t.Skip("browser test skipped: " + why)
+	}
+	tc := newTestConsoleAt(t, time.Now()) // the resolver's clock stamps the attempt
+	tc.withUpstream(t)
+	tc.withAdam(t)
+	for _, n := range []string{"game.example", "tiktok.com", "www.tiktok.com", "game.example", "video.example", "www.youtube.com", "wikipedia.org"} {
+		tc.ask(t, tabletIP, n)
+	}
+	tc.waitActivity(t, "adam-tablet", 7, false)
+	tc.app.AskParent(mustAddr(tabletIP), "fortnite.example", "tous mes amis y jouent")
+	srv := httptest.NewServer(tc.Handler())
+	defer srv.Close()
+	login := []browsertest.Step{
+		browsertest.Goto(srv.URL + "/login"),
+		browsertest.Fill("#f-password", testPassword),
+		browsertest.Click("main button[type=submit]"),
+	}
+	allow := `#act-blocked ~ ul form[action="/activity/allow"]:has(input[name=name][value="game.example"]) button`
+	fr := browsertest.Scenario{Name: "activity-fr", Locale: "fr-FR", Steps: append(login,
+		browsertest.Click(`.today a[href="/activity?profile=adam"]`),
+		browsertest.ExpectText("#act-blocked ~ ul .site-name", "game.example"),
+		browsertest.ExpectText("#act-blocked ~ ul .reason", "Jeux vidéo"),
+		browsertest.Check("admin-activity-fr"),
+	)}
+	ar := browsertest.Scenario{Name: "activity-ar", Locale: "ar-MA", Steps: append(login,
+		browsertest.Goto(srv.URL+"/activity?profile=adam"),
+		browsertest.ExpectAttr("html", "dir", "rtl"),
+		browsertest.Check("admin-activity-ar"),
+		browsertest.Click(allow),
+		browsertest.ExpectText("h1", "adam"),
+	)}
+	results := browsertest.Run(t, browsertest.Options{}, fr, ar)
+	if len(results) != 2 {
+		t.Errorf("%d checks ran, want 2", len(results))
+	}
+	if d := tc.decide(tabletIP, "game.example"); d.Action != policy.Allow {
+		t.Errorf("after 'allow this site': %+v", d)
+	}
+	if d := tc.decide(tabletIP, "tiktok.com"); d.Action != policy.Block {
+		t.Errorf("TikTok was allowed too: %+v", d)
+	}
+}

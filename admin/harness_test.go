@@ -76,6 +76,13 @@ profile = "yasmine"
 
 func newTestConsole(t testing.TB) *testConsole {
 	t.Helper()
+	return newTestConsoleAt(t, time.Date(2026, 12, 7, 19, 30, 0, 0, time.UTC)) // a Monday evening
+}
+
+// newTestConsoleAt is newTestConsole with its clock at now: set before
+// the appliance starts, since its goroutines read it.
+func newTestConsoleAt(t testing.TB, now time.Time) *testConsole {
+	t.Helper()
 	dir := t.TempDir()
 	write := func(name, s string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o600); err != nil {
@@ -89,7 +96,7 @@ func newTestConsole(t testing.TB) *testConsole {
 		t.Fatal(err)
 	}
 	tc := &testConsole{path: filepath.Join(dir, "amane.toml"), dir: dir}
-	tc.setNow(time.Date(2026, 12, 7, 19, 30, 0, 0, time.UTC)) // a Monday evening
+	tc.setNow(now)
 	tc.start(t)
 	return tc
 }

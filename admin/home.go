@@ -6,11 +6,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/amane-dns/amane/activity"
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/catalog"
 	"github.com/amane-dns/amane/internal/web"
 	"github.com/amane-dns/amane/policy"
 )
+
+// homeAlertRows is how many alerts Home lists.
+const homeAlertRows = 5
 
 // child is one profile as Home shows it: what applies now, its devices
 // and their budgets today.
@@ -22,6 +26,9 @@ type child struct {
 	Spent    []string
 	Devices  []childDevice
 	Budgets  []budgetLine
+	// Blocked and Adult are today's blocked attempts, and those of them
+	// at adult sites.
+	Blocked, Adult int
 }
 
 type childDevice struct {
@@ -41,6 +48,7 @@ type homeData struct {
 	Now      time.Time
 	Children []child
 	Unnamed  int // devices seen and not named yet
+	Alerts   []alertLine
 }
 
 // labels writes categories and apps in lang.
@@ -80,9 +88,18 @@ func (c *Console) home(r *http.Request) homeData {
 		}
 		used[u.Device][u.Budget] = [2]int{u.Used, u.Granted}
 	}
+	today := map[string]activity.Today{}
+	ts, err := c.app.ActivityToday()
+	if err != nil {
+		c.opts.Log.Warn("activity today", "err", err)
+	}
+	for _, t := range ts {
+		today[t.Profile] = t
+	}
+	d.Alerts = c.homeAlerts(r, homeAlertRows)
 	weekend := d.Now.Weekday() == time.Saturday || d.Now.Weekday() == time.Sunday
 	for _, p := range cfg.Profiles {
-		ch := child{Name: p.Name, Paused: paused[p.Name]}
+		ch := child{Name: p.Name, Paused: paused[p.Name], Blocked: int(today[p.Name].Blocked), Adult: int(today[p.Name].Adult)}
 		ch.Window, _ = pol.ScheduleAt(p.Name, now)
 		ch.Window.Until = ch.Window.Until.In(loc)
 		if !ch.Window.All && ch.Window.Active() {

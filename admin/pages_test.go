@@ -139,13 +139,13 @@ func TestEveryPageRendersInEveryLanguage(t *testing.T) {
 	}
 	cookie, _ := tc.session(t)
 	for _, lang := range []string{"en", "fr", "ar"} {
-		for _, page := range []string{"/", "/devices", "/profiles", "/profile", "/profile?name=yasmine", "/why?name=game.example+example.org&device=yasmine-phone", "/report", "/system"} {
+		for _, page := range []string{"/", "/devices", "/profiles", "/profile", "/profile?name=yasmine", "/why?name=game.example+example.org&device=yasmine-phone", "/report", "/system", "/activity", "/activity?profile=yasmine&q=game"} {
 			w := tc.get(cookie, page, lang)
 			if w.Code != http.StatusOK {
 				t.Errorf("%s %s: %d", lang, page, w.Code)
 				continue
 			}
-			for _, key := range []string{"profile.", "why.", "devices.", "system.", "report.", "home.", "preset.", "schedule."} {
+			for _, key := range []string{"profile.", "why.", "devices.", "system.", "report.", "home.", "preset.", "schedule.", "act.", "alert."} {
 				if strings.Contains(w.Body.String(), ">"+key) {
 					t.Errorf("%s %s shows a catalog key %s…", lang, page, key)
 				}

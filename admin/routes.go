@@ -34,6 +34,9 @@ func (c *Console) routes() {
 	priv.HandleFunc("profiles", "GET /profiles", c.profilesPage)
 	priv.HandleFunc("profile", "GET /profile", c.profilePage)
 	priv.HandleFunc("profile_post", "POST /profile", c.profilePost)
+	priv.HandleFunc("activity", "GET /activity", c.activityPage)
+	priv.HandleFunc("activity_allow", "POST /activity/allow", c.siteAction(c.app.AllowForProfile))
+	priv.HandleFunc("activity_deny", "POST /activity/deny", c.siteAction(c.app.DenyForProfile))
 	priv.HandleFunc("why", "GET /why", c.whyPage)
 	priv.HandleFunc("why_allow", "POST /why/allow", c.allowPost)
 	priv.HandleFunc("report", "GET /report", c.reportPage)
@@ -51,4 +54,5 @@ func (c *Console) routes() {
 	priv.HandleFunc("api_grant", "POST /api/v1/grant", c.apiGrant)
 	priv.HandleFunc("api_usage", "GET /api/v1/usage", c.apiUsage)
 	priv.HandleFunc("api_explain", "GET /api/v1/explain", c.apiExplain)
+	priv.HandleFunc("api_activity", "GET /api/v1/activity", c.apiActivity)
 }

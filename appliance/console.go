@@ -141,19 +141,47 @@ func (a *Appliance) SetProfile(old string, p policy.ProfileConfig) error {
 }
 
 // AllowForProfile adds name to the allow list of the profile called
-// profile: the Why page's next step after an explanation.
+// profile: the Why page's and the Activity page's next step. It leaves
+// the deny list, which the policy reads first, so that a site blocked by
+// hand and then allowed is allowed.
 func (a *Appliance) AllowForProfile(profile, name string) error {
-	p, ok := a.ConsoleProfile(profile)
-	if !ok {
-		if a.Config().ProfileSetByHand(profile) {
-			return fielderr.New("profile", "%q is set in %s: add %s to its allow list there", profile, a.Config().Path, name)
-		}
-		return fielderr.New("profile", "%q is not a profile the console can change", profile)
+	p, err := a.ownProfile(profile, name, "allow")
+	if err != nil {
+		return err
 	}
+	p.Deny = slices.DeleteFunc(slices.Clone(p.Deny), func(n string) bool { return n == name })
 	if !slices.Contains(p.Allow, name) {
 		p.Allow = append(slices.Clone(p.Allow), name)
 	}
 	return a.SetProfile(profile, p)
+}
+
+// DenyForProfile adds name to the deny list of the profile called
+// profile, and takes it off its allow list: the Activity page's "block
+// this site".
+func (a *Appliance) DenyForProfile(profile, name string) error {
+	p, err := a.ownProfile(profile, name, "deny")
+	if err != nil {
+		return err
+	}
+	p.Allow = slices.DeleteFunc(slices.Clone(p.Allow), func(n string) bool { return n == name })
+	if !slices.Contains(p.Deny, name) {
+		p.Deny = append(slices.Clone(p.Deny), name)
+	}
+	return a.SetProfile(profile, p)
+}
+
+// ownProfile is the console's profile called profile, or an error saying
+// where to put name in list instead.
+func (a *Appliance) ownProfile(profile, name, list string) (policy.ProfileConfig, error) {
+	p, ok := a.ConsoleProfile(profile)
+	if !ok {
+		if a.Config().ProfileSetByHand(profile) {
+			return p, fielderr.New("profile", "%q is set in %s: add %s to its %s list there", profile, a.Config().Path, name, list)
+		}
+		return p, fielderr.New("profile", "%q is not a profile the console can change", profile)
+	}
+	return p, nil
 }
 
 // ConsoleProfile returns the console's own profile called name.

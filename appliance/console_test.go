@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/amane-dns/amane/internal/fielderr"
 	"github.com/amane-dns/amane/policy"
 )
@@ -84,6 +86,27 @@ func TestTheConsolesOneStepChanges(t *testing.T) {
 	}
 	if p, _ := a.ConsoleProfile("adam-jr"); len(p.Allow) != 1 {
 		t.Fatalf("allow: %v", p.Allow)
+	}
+	if err := a.DenyForProfile("yasmine", "game.example"); keyOf(err) != "profile" {
+		t.Errorf("blocking a site on a hand-written profile: %v", err)
+	}
+	// Blocking a site takes it off the allow list, allowing it again off
+	// the deny list, which the policy reads first.
+	client := policy.Client{Addr: netip.MustParseAddr("192.168.1.23")}
+	if err := a.DenyForProfile("adam-jr", "school.example"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := a.ConsoleProfile("adam-jr"); len(p.Allow) != 0 || len(p.Deny) != 1 {
+		t.Fatalf("after deny: allow %v, deny %v", p.Allow, p.Deny)
+	}
+	if d := a.Policy().Decide(client, "school.example", dns.TypeA, a.Now()); d.Action != policy.Block || d.Why != policy.ByDeny {
+		t.Errorf("after deny: %+v", d)
+	}
+	if err := a.AllowForProfile("adam-jr", "school.example"); err != nil {
+		t.Fatal(err)
+	}
+	if d := a.Policy().Decide(client, "school.example", dns.TypeA, a.Now()); d.Action != policy.Allow {
+		t.Errorf("allowed again: %+v", d)
 	}
 }
 
