@@ -421,7 +421,9 @@ func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) De
 			return d
 		}
 	}
-	ok := Decision{Action: Allow, TTLCap: next}
+	// An allowed answer carries its categories too: the activity log counts
+	// a child's time per category from them (issue 12).
+	ok := Decision{Action: Allow, TTLCap: next, Categories: m.Categories}
 	if len(p.budgets) > 0 && (m.Categories != 0 || !apps.Empty()) && !allowed {
 		if spent, dd := s.budget(p, c, dev, m.Categories, apps, now, lt); spent {
 			return dd
