@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/feed"
@@ -44,11 +45,17 @@ func Subscriptions(cfg *configs.File) (cfgs []feed.Config, dirs []string) {
 // disk, as at a cold boot: no network. It returns the subscriptions (nil
 // for a feed that could not be opened) and the copies that verified.
 func LoadFeeds(log *slog.Logger, cfg *configs.File) ([]*feed.Subscription, map[int]feed.Snapshot) {
+	return loadFeedsAt(log, cfg, time.Now)
+}
+
+// loadFeedsAt is LoadFeeds on the clock now: a manifest's times (issued,
+// expires) are judged by the appliance's clock.
+func loadFeedsAt(log *slog.Logger, cfg *configs.File, now func() time.Time) ([]*feed.Subscription, map[int]feed.Snapshot) {
 	fcs, dirs := Subscriptions(cfg)
 	subs, snaps := make([]*feed.Subscription, len(fcs)), map[int]feed.Snapshot{}
 	for i, fc := range fcs {
 		dir := filepath.Join(stateOrTemp(cfg), "feeds", dirs[i])
-		sub, err := feed.New(fc, feed.Options{StateDir: dir, Accept: AcceptList, Logger: log})
+		sub, err := feed.New(fc, feed.Options{StateDir: dir, Accept: AcceptList, Logger: log, Now: now})
 		if err != nil {
 			log.Error("feed not subscribed", "feed", fc.URL, "err", err)
 			continue
@@ -70,7 +77,7 @@ func LoadFeeds(log *slog.Logger, cfg *configs.File) ([]*feed.Subscription, map[i
 // them before any network) and polls for new versions; a new version
 // recompiles the lists. Changes to [[feed]] and [helpline] take a restart.
 func (a *Appliance) startFeeds(ctx context.Context) {
-	subs, snaps := LoadFeeds(a.log, a.cfg)
+	subs, snaps := loadFeedsAt(a.log, a.cfg, a.now)
 	a.mu.Lock()
 	a.feeds = snaps
 	a.mu.Unlock()

@@ -1,16 +1,23 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/amane-dns/amane/appliance"
+	"github.com/amane-dns/amane/blocklist/feed"
+	"github.com/amane-dns/amane/configs"
+	"github.com/amane-dns/amane/policy"
 	"github.com/amane-dns/amane/reports"
 )
 
@@ -103,6 +110,9 @@ func TestTheConsoleAndTheCommandLineShareOneAuditLog(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(www, "confirmed-scam.txt")); err != nil || string(b) != "shop.example\n" {
 		t.Fatalf("the console's publication holds %q, %v", b, err)
 	}
+	t.Run("an appliance subscribed to the feed blocks what the console confirmed", func(t *testing.T) {
+		applianceBlocks(t, www, filepath.Join(filepath.Dir(cfg), "keys", "feed.pub"), "www.shop.example")
+	})
 	resp = do(http.MethodGet, "/domains/fake.example", nil)
 	if body := readAll(t, resp); !strings.Contains(body, "<bdi>omar</bdi>") || !strings.Contains(body, "bank login page") {
 		t.Errorf("the console does not show the command line's decision")
@@ -148,6 +158,53 @@ func TestTheConsoleNeedsItsOwnListenerAndAStateDir(t *testing.T) {
 		writeFiles(t, dir, map[string]string{"helpline.toml": tc.conf})
 		if _, err := loadConfig(filepath.Join(dir, "helpline.toml")); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("loading\n%s= %v; want %q", tc.conf, err, tc.want)
+		}
+	}
+}
+
+// applianceBlocks serves the feed directory www on loopback, runs an
+// appliance subscribed to it (on the tests' clock), and waits until it
+// blocks name: the helpline's decision has reached a family's DNS.
+func applianceBlocks(t *testing.T, www, pubFile, name string) {
+	t.Helper()
+	srv := httptest.NewServer(http.FileServer(http.Dir(www)))
+	defer srv.Close()
+	b, err := os.ReadFile(pubFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := feed.ParsePublicKey(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := configs.Parse("amane.toml", []byte(fmt.Sprintf(`state_dir = %q
+[upstream]
+servers = ["udp://127.0.0.1:9"]
+[catalog]
+enabled = false
+[filter]
+block = ["scam"]
+[[feed]]
+name = "emc"
+url = %q
+public_key = %q
+`, t.TempDir(), srv.URL+"/", pub.String())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	published := make(chan struct{}, 1)
+	app, err := appliance.New(cfg, appliance.Options{Now: clock, Published: published})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	app.Start()
+	deadline := time.After(10 * time.Second)
+	for app.Policy().Decide(policy.Client{}, name, 1, clock()).Action != policy.Block {
+		select {
+		case <-published:
+		case <-deadline:
+			t.Fatalf("the appliance does not block %s 10 s after the publication", name)
 		}
 	}
 }
