@@ -241,3 +241,18 @@ func TestWhySaysWhyAndOffersToAllow(t *testing.T) {
 		t.Fatalf("game.example after allowing it: %+v", d)
 	}
 }
+
+// TestSystemRunsTheDoctorsChecks: System runs amane doctor's checks when
+// asked, and shows each with what to do, in the page's language.
+func TestSystemRunsTheDoctorsChecks(t *testing.T) {
+	tc := newTestConsole(t)
+	cookie, _ := tc.session(t)
+	w := tc.get(cookie, "/system?checks=1", "fr")
+	body := w.Body.String()
+	if w.Code != http.StatusOK || !strings.Contains(body, "Vérifications") || !strings.Contains(body, "config: ") || !strings.Contains(body, "upstream") {
+		t.Fatalf("%d\n%s", w.Code, body)
+	}
+	if w := tc.get(cookie, "/system", "fr"); strings.Contains(w.Body.String(), "config: ") {
+		t.Error("the checks ran without being asked")
+	}
+}
