@@ -2,8 +2,10 @@ package admin
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -254,5 +256,26 @@ func TestSystemRunsTheDoctorsChecks(t *testing.T) {
 	}
 	if w := tc.get(cookie, "/system", "fr"); strings.Contains(w.Body.String(), "config: ") {
 		t.Error("the checks ran without being asked")
+	}
+}
+
+// TestSavingAProfileKeepsWhatTheFormDoesNotShow: apps blocked in a window
+// and counted in a budget (written in console.toml by hand) survive a
+// save from the form, which shows neither.
+func TestSavingAProfileKeepsWhatTheFormDoesNotShow(t *testing.T) {
+	base := policy.ProfileConfig{Name: "kid", Preset: "9-12",
+		Schedules: []policy.ScheduleConfig{{Days: []string{"weekdays"}, From: "17:00", To: "19:00", Block: policy.CategorySpec{Categories: []string{"games"}}, BlockServices: []string{"youtube"}}},
+		Budgets:   []policy.BudgetConfig{{Categories: []string{"games"}, Services: []string{"roblox"}, Minutes: 60}}}
+	form := url.Values{"profile.name": {"kid"}, "profile.preset": {"9-12"},
+		"profile.schedule[0].kind": {"homework"}, "profile.schedule[0].days": {"weekdays"}, "profile.schedule[0].from": {"17:00"}, "profile.schedule[0].to": {"19:00"},
+		"profile.budget[0].categories": {"games"}, "profile.budget[0].minutes": {"60"}}
+	r := httptest.NewRequest(http.MethodPost, "/profile", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	p := profileForm(r, base)
+	if len(p.Schedules) != 1 || !slices.Equal(p.Schedules[0].BlockServices, []string{"youtube"}) {
+		t.Errorf("schedules %+v", p.Schedules)
+	}
+	if len(p.Budgets) != 1 || !slices.Equal(p.Budgets[0].Services, []string{"roblox"}) {
+		t.Errorf("budgets %+v", p.Budgets)
 	}
 }

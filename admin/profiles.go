@@ -256,6 +256,7 @@ func profileForm(r *http.Request, base policy.ProfileConfig) policy.ProfileConfi
 		default:
 			continue // an empty row: no window
 		}
+		s.BlockServices = keptServices(base.Schedules, s)
 		p.Schedules = append(p.Schedules, s)
 	}
 	p.Budgets = nil
@@ -266,7 +267,13 @@ func profileForm(r *http.Request, base policy.ProfileConfig) policy.ProfileConfi
 		}
 		m, _ := strconv.Atoi(f.Get(k + "minutes"))
 		wm, _ := strconv.Atoi(f.Get(k + "weekend_minutes"))
-		p.Budgets = append(p.Budgets, policy.BudgetConfig{Categories: strings.Split(f.Get(k+"categories"), ","), Minutes: m, WeekendMinutes: wm})
+		b := policy.BudgetConfig{Categories: strings.Split(f.Get(k+"categories"), ","), Minutes: m, WeekendMinutes: wm}
+		for _, old := range base.Budgets { // keep the apps the form does not show
+			if slices.Equal(old.Categories, b.Categories) {
+				b.Services = old.Services
+			}
+		}
+		p.Budgets = append(p.Budgets, b)
 	}
 	ss := policy.SafeSearch()
 	if f.Get("profile.safe_search") != "" {
@@ -275,6 +282,18 @@ func profileForm(r *http.Request, base policy.ProfileConfig) policy.ProfileConfi
 	p.SafeSearch = &ss
 	p.Allow, p.Deny = lines(f.Get("profile.allow")), lines(f.Get("profile.deny"))
 	return p
+}
+
+// keptServices are the apps blocked in the window of base that s
+// replaces (same days and hours): the form does not show them, and a save
+// must not lose what console.toml says.
+func keptServices(base []policy.ScheduleConfig, s policy.ScheduleConfig) []string {
+	for _, old := range base {
+		if slices.Equal(old.Days, s.Days) && old.From == s.From && old.To == s.To {
+			return old.BlockServices
+		}
+	}
+	return nil
 }
 
 func ids(cats blocklist.Categories) []string {
