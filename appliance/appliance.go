@@ -65,6 +65,7 @@ type Appliance struct {
 	version    string
 	transport  http.RoundTripper // nil: Go's default
 	clients    clients           // the devices answered lately
+	vendors    vendors           // makers by MAC prefix, where the system has the registry
 	alerts     *alert.Alerter    // nil without an [[alert]]
 
 	uses      chan policy.Use
@@ -118,7 +119,7 @@ func New(cfg *configs.File, opts Options) (*Appliance, error) {
 		return nil, err
 	}
 	a := &Appliance{log: opts.Log, level: opts.Level, now: opts.Now, version: opts.Version, h: h, db: db, cfg: cfg, feeds: map[int]feed.Snapshot{},
-		transport: opts.Transport, published: opts.Published}
+		transport: opts.Transport, published: opts.Published, vendors: vendors{path: ouiFile}}
 	if a.pauses, err = policy.NewPauses(db); err == nil {
 		a.usage, err = policy.NewUsage(db, Location(cfg), a.now())
 	}

@@ -108,6 +108,8 @@ type Device struct {
 	Addr      string    `json:"addr"`
 	MAC       string    `json:"mac,omitempty"`
 	Hostname  string    `json:"hostname,omitempty"`
+	Vendor    string    `json:"vendor,omitempty"` // its maker, from the MAC, where known
+	Private   bool      `json:"private,omitempty"` // a randomized MAC (a phone's private address)
 	Name      string    `json:"name,omitempty"` // "" when not named yet
 	Profile   string    `json:"profile"`
 	FirstSeen time.Time `json:"first_seen"` // when this appliance first listed it
@@ -128,6 +130,12 @@ func (a *Appliance) Devices() []Device {
 		out = append(out, l)
 	}
 	out = a.withClients(out)
+	for i := range out {
+		if hw, err := net.ParseMAC(out[i].MAC); err == nil && len(hw) == 6 {
+			out[i].Private = hw[0]&0x02 != 0
+			out[i].Vendor = a.vendors.of(out[i].MAC)
+		}
+	}
 	a.stampFirstSeen(out)
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].FirstSeen.Equal(out[j].FirstSeen) {
