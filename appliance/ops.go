@@ -108,9 +108,9 @@ type Device struct {
 	Addr      string    `json:"addr"`
 	MAC       string    `json:"mac,omitempty"`
 	Hostname  string    `json:"hostname,omitempty"`
-	Vendor    string    `json:"vendor,omitempty"` // its maker, from the MAC, where known
+	Vendor    string    `json:"vendor,omitempty"`  // its maker, from the MAC, where known
 	Private   bool      `json:"private,omitempty"` // a randomized MAC (a phone's private address)
-	Name      string    `json:"name,omitempty"` // "" when not named yet
+	Name      string    `json:"name,omitempty"`    // "" when not named yet
 	Profile   string    `json:"profile"`
 	FirstSeen time.Time `json:"first_seen"` // when this appliance first listed it
 }
