@@ -50,6 +50,11 @@ func (s *Sources) Wait() { s.running.Wait() }
 // (no catalog) and which must not make the daemon's next boot parse again.
 func (s *Sources) SetCompiledReadOnly() { s.readOnly = true }
 
+// errNotNow is Fetch's answer for a list that may not be asked now
+// (outside the hours its maintainer allows, with no mirror): not a
+// failure, and not a success that would put the next try a refresh away.
+var errNotNow = errors.New("not to be asked at this hour")
+
 // SetTransport replaces how downloads reach the network (nil: Go's
 // default); call it before Start. Tests use it to keep every download on
 // loopback.
@@ -263,6 +268,9 @@ type validators struct {
 // good copy as it was.
 func (s *Sources) Fetch(ctx context.Context, c SourceConfig) (bool, error) {
 	changed, err := s.fetch(ctx, c)
+	if errors.Is(err, errNotNow) {
+		return false, err // nothing asked, nothing failed
+	}
 	s.record(c.Name, func(ss *SourceStatus) {
 		if err != nil {
 			s.failedLocked(ss, err)
@@ -282,7 +290,7 @@ func (s *Sources) fetch(ctx context.Context, c SourceConfig) (bool, error) {
 	urls := []string{c.URL}
 	if c.URLsAt != nil {
 		if urls = c.URLsAt(s.now()); len(urls) == 0 {
-			return false, nil // not now: outside the hours its maintainer allows
+			return false, errNotNow
 		}
 	}
 	var err error

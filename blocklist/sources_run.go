@@ -2,6 +2,7 @@ package blocklist
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 
@@ -83,6 +84,7 @@ func (s *Sources) poll(ctx context.Context, c SourceConfig, notify func()) {
 			wait = max(c.NextAt(last, s.now()).Sub(s.now()), time.Minute)
 		}
 		switch {
+		case errors.Is(err, errNotNow): // the window opens at NextAt
 		case err != nil:
 			fails++
 			wait = min(wait, time.Minute<<min(fails, 8))

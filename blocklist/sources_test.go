@@ -1,12 +1,15 @@
 package blocklist
 
 import (
+	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -159,5 +162,42 @@ func TestSourceValidation(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in %v", want, err)
 		}
+	}
+}
+
+// TestAListAskedAtItsURLsInOrderAndOnlyInItsHours: the catalog's lists
+// give their URLs by the hour: a mirror that fails is passed for the next
+// URL, and outside the maintainer's hours nothing is asked, which is
+// neither a failure nor a success.
+func TestAListAskedAtItsURLsInOrderAndOnlyInItsHours(t *testing.T) {
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.URL.Path)
+		if r.URL.Path == "/mirror" {
+			http.Error(w, "down", http.StatusBadGateway)
+			return
+		}
+		w.Write([]byte("catalog.example\n"))
+	}))
+	defer srv.Close()
+	open := true
+	cfg := SourceConfig{Name: "catalog.x", Category: "adult", Format: "domains",
+		URLsAt: func(time.Time) []string {
+			if !open {
+				return nil
+			}
+			return []string{srv.URL + "/mirror", srv.URL + "/origin"}
+		}}
+	s := NewSources([]SourceConfig{cfg}, t.TempDir(), quietLog())
+	changed, err := s.Fetch(context.Background(), cfg)
+	if err != nil || !changed || !slices.Equal(asked, []string{"/mirror", "/origin"}) {
+		t.Fatalf("changed %v, err %v, asked %q", changed, err, asked)
+	}
+	open, asked = false, nil
+	if _, err := s.Fetch(context.Background(), cfg); !errors.Is(err, errNotNow) || len(asked) > 0 {
+		t.Fatalf("outside its hours: err %v, asked %q", err, asked)
+	}
+	if st := s.Status(); len(st) != 1 || st[0].Err != "" {
+		t.Fatalf("outside its hours is no failure: %+v", st)
 	}
 }
