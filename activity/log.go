@@ -12,9 +12,9 @@ import (
 )
 
 // Observer sees every event with who sent it, even those the privacy mode
-// does not keep (the alerts). It runs on the writer's goroutine and must
-// not block.
-type Observer func(Event, policy.Identity)
+// does not keep (the alerts). It runs on the writer's goroutine, must not
+// block, and must not keep ev, which the ring reuses.
+type Observer func(*Event, policy.Identity)
 
 // Log is the activity log: recent answers in memory, hourly aggregates in
 // bbolt. Run owns the writes; the query methods are safe for concurrent
@@ -110,17 +110,17 @@ func New(db *bolt.DB, cfg Config, opts Options) (*Log, error) {
 		devices: map[devKey]*deviceLog{}, hours: map[hourKey]*Hour{}, dirty: map[hourKey]bool{}}, nil
 }
 
-// DrainEvery is how often Run takes what the resolver sent. The writer
-// sleeps between drains instead of waiting on the channel: a receiver
-// parked on it would be woken by nearly every send, and the wake-up would
-// cost the hot path more than the answer itself. The channel must hold
-// what arrives in that time (4,096 events: 200k queries a second).
+// DrainEvery is how often Run takes what the resolver put in the ring.
+// The writer sleeps between drains instead of waiting for each event: a
+// writer woken by every answer would cost the hot path more than the
+// answer itself. The ring must hold what arrives in that time (4,096
+// events: 200k queries a second).
 const DrainEvery = 20 * time.Millisecond
 
-// Run records the events from ch until it is closed, writes the
-// aggregates every flushEvery and prunes what is past the retention; it
-// writes what is left when ch closes.
-func (l *Log) Run(ch <-chan Event, flushEvery time.Duration) {
+// Run records the events from r until r is closed, writes the aggregates
+// every flushEvery and prunes what is past the retention; it writes what
+// is left once r is closed.
+func (l *Log) Run(r *Ring, flushEvery time.Duration) {
 	drain := time.NewTicker(DrainEvery)
 	defer drain.Stop()
 	flush := time.NewTicker(flushEvery)
@@ -128,7 +128,9 @@ func (l *Log) Run(ch <-chan Event, flushEvery time.Duration) {
 	for {
 		select {
 		case <-drain.C:
-			if !l.drain(ch) {
+			closed := r.Closed() // before the drain: what was put before Close is taken
+			r.Drain(l.record)
+			if closed {
 				l.Flush()
 				return
 			}
@@ -138,23 +140,12 @@ func (l *Log) Run(ch <-chan Event, flushEvery time.Duration) {
 	}
 }
 
-// drain records what ch holds; it reports false once ch is closed.
-func (l *Log) drain(ch <-chan Event) bool {
-	for {
-		select {
-		case ev, ok := <-ch:
-			if !ok {
-				return false
-			}
-			l.Record(ev)
-		default:
-			return true
-		}
-	}
-}
-
 // Record takes one event: Run calls it; tests and simulations may too.
-func (l *Log) Record(ev Event) {
+func (l *Log) Record(ev Event) { l.record(&ev) }
+
+// record takes one event, which it must not keep: Run hands it the ring's
+// slot.
+func (l *Log) record(ev *Event) {
 	id := policy.Identity{Profile: "default"}
 	if ev.Policy != nil {
 		id = ev.Policy.Identify(ev.Client)
@@ -176,11 +167,11 @@ func (l *Log) Record(ev Event) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.hourLocked(key, id.Profile, ev.At).add(&ev, name)
+	l.hourLocked(key, id.Profile, ev.At).add(ev, name)
 	if names && l.cfg.Recent > 0 {
 		l.deviceLocked(key, id.Profile, ev.At).add(Entry{At: ev.At, Device: key.String(), Profile: id.Profile, Name: name,
 			qtype: ev.QType, cats: ev.Categories, Blocked: ev.Blocked(), Cached: ev.Cached, Upstream: ev.Upstream,
-			Reason: reasonOf(&ev), App: policy.Decision{Service: ev.Service}.ServiceID()})
+			Reason: Reason(ev), App: policy.Decision{Service: ev.Service}.ServiceID()})
 	}
 }
 

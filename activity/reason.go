@@ -27,10 +27,7 @@ var reasons = [...]string{
 
 // Reason is why ev was blocked (one of the Reason constants), "" when it
 // was not.
-func Reason(ev Event) string { return reasonOf(&ev) }
-
-// reasonOf is Reason without the copy.
-func reasonOf(ev *Event) string {
+func Reason(ev *Event) string {
 	switch {
 	case !ev.Blocked():
 		return ""

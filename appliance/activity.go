@@ -42,7 +42,7 @@ func (a *Appliance) newActivity() error {
 	a.metrics = a.newMetrics()
 	opts := activity.Options{Log: a.log, Location: loc, Now: a.now}
 	al := a.alerts
-	opts.Observe = func(ev activity.Event, id policy.Identity) {
+	opts.Observe = func(ev *activity.Event, id policy.Identity) {
 		a.metrics.Observe(ev, id)
 		a.clients.see(ev.Client, id, ev.At)
 		if al != nil {
@@ -63,7 +63,7 @@ func (a *Appliance) startActivity(ctx context.Context) {
 	if a.activity == nil {
 		return
 	}
-	a.events = make(chan activity.Event, 4096) // DrainEvery's worth at 200k queries a second
+	a.events = activity.NewRing(4096) // DrainEvery's worth at 200k queries a second
 	a.eventsDone = make(chan struct{})
 	go func() { a.activity.Run(a.events, activityFlush); close(a.eventsDone) }()
 	a.h.RecordEvents(a.events)
@@ -73,7 +73,7 @@ func (a *Appliance) startActivity(ctx context.Context) {
 // more.
 func (a *Appliance) closeActivity() {
 	if a.events != nil {
-		close(a.events)
+		a.events.Close()
 		<-a.eventsDone
 	}
 }

@@ -76,8 +76,8 @@ type Appliance struct {
 	stop      context.CancelFunc // ends every loop Start began
 	published chan<- struct{}    // Options.Published
 
-	consoleMu  sync.Mutex          // one console change at a time, each on the last
-	events     chan activity.Event // nil without an activity log
+	consoleMu  sync.Mutex     // one console change at a time, each on the last
+	events     *activity.Ring // nil without an activity log
 	eventsDone chan struct{}
 
 	seenMu sync.Mutex           // guards following

@@ -35,7 +35,7 @@ type Handler struct {
 	uses     chan<- policy.Use  // budgeted answers, to the usage accounting; nil: none
 	hits     chan<- reports.Hit // watch-list and mandatory hits, to the report counter; nil: none
 
-	events chan<- activity.Event // every answer, to the activity log; nil: none
+	events *activity.Ring // every answer, to the activity log; nil: none
 
 	// Stats counts what the handler did; read it with Stats.Snapshot.
 	Stats Stats
@@ -107,27 +107,31 @@ func (h *Handler) sendHit(hit reports.Hit) {
 	}
 }
 
-// RecordEvents sends one activity.Event for every answer the policy
-// decided to ch, on the same terms as RecordUses. Call it before serving.
-func (h *Handler) RecordEvents(ch chan<- activity.Event) { h.events = ch }
+// RecordEvents puts one activity.Event for every answer the policy
+// decided in r, on the same terms as RecordUses. Call it before serving.
+func (h *Handler) RecordEvents(r *activity.Ring) { h.events = r }
 
-// noteEvent sends q's answer to the activity log. The event is a value
-// with the name in a fixed array: the send copies it, allocating nothing.
-// Queries refused or dropped before the policy saw them send none.
+// noteEvent puts q's answer in the activity ring. It writes the event in
+// its slot, field by field and the name's bytes only: no lock, no copy of
+// the whole event, nothing allocated. When the writer is a whole ring
+// behind, the event is dropped and counted. Queries refused or dropped
+// before the policy saw them send none.
 func (h *Handler) noteEvent(q *query, out []byte, now time.Time, upstream time.Duration) {
 	if q.pol == nil || len(out) < headerLen || out[3]&0xF == dns.RcodeRefused {
 		return
 	}
-	ev := activity.Event{At: now, Client: q.client, Policy: q.pol, Upstream: upstream,
-		Categories: q.decision.Categories, QType: q.req.qtype, Action: q.decision.Action, Why: q.decision.Why,
-		Mandatory: q.decision.Mandatory, Service: q.decision.Service,
-		Cached: upstream == 0 && q.decision.Action == policy.Allow && q.route <= routeRouter}
-	ev.SetName(q.name)
-	select {
-	case h.events <- ev:
-	default:
+	ev, t := h.events.Reserve()
+	if ev == nil {
 		h.Stats.EventsDropped.Add(1)
+		return
 	}
+	d := &q.decision
+	ev.At, ev.Client, ev.Policy, ev.Upstream = now, q.client, q.pol, upstream
+	ev.Categories, ev.QType, ev.Action, ev.Why = d.Categories, q.req.qtype, d.Action, d.Why
+	ev.Mandatory, ev.Service = d.Mandatory, d.Service
+	ev.Cached = upstream == 0 && d.Action == policy.Allow && q.route <= routeRouter
+	ev.SetName(q.name)
+	h.events.Commit(t)
 }
 
 // SetPolicy publishes a new policy snapshot; queries that already loaded

@@ -142,7 +142,7 @@ func New(opts Options) *Alerter {
 
 // Observe turns an answer into an alert when a rule says so. It is the
 // activity log's Observer: it runs on the writer's goroutine.
-func (a *Alerter) Observe(ev activity.Event, id policy.Identity) {
+func (a *Alerter) Observe(ev *activity.Event, id policy.Identity) {
 	who := id.Device
 	if who == "" {
 		who = ev.Client.Addr.String()

@@ -50,8 +50,8 @@ func family(t *testing.T) *policy.Snapshot {
 }
 
 // attempt is a blocked answer for name in cats from addr at at.
-func attempt(p *policy.Snapshot, addr netip.Addr, name string, at time.Time, mandatory bool, cats ...blocklist.Category) (activity.Event, policy.Identity) {
-	ev := activity.Event{At: at, Client: policy.Client{Addr: addr}, Policy: p, Action: policy.Block,
+func attempt(p *policy.Snapshot, addr netip.Addr, name string, at time.Time, mandatory bool, cats ...blocklist.Category) (*activity.Event, policy.Identity) {
+	ev := &activity.Event{At: at, Client: policy.Client{Addr: addr}, Policy: p, Action: policy.Block,
 		Categories: blocklist.CategoriesOf(cats...), Mandatory: mandatory}
 	ev.SetName(name)
 	return ev, p.Identify(ev.Client)
@@ -259,26 +259,26 @@ func TestRulesAlertParentsOfChildrenOnly(t *testing.T) {
 	phone := netip.MustParseAddr("192.168.1.11")
 	cases := []struct {
 		name string
-		ev   func() (activity.Event, policy.Identity)
+		ev   func() (*activity.Event, policy.Identity)
 		want string
 	}{
-		{"an adult site from a child's tablet", func() (activity.Event, policy.Identity) {
+		{"an adult site from a child's tablet", func() (*activity.Event, policy.Identity) {
 			return attempt(p, tabletAddr, "pornhub.com", t0, false, blocklist.Adult)
 		}, Adult},
-		{"an adult site from a parent's phone is none", func() (activity.Event, policy.Identity) {
+		{"an adult site from a parent's phone is none", func() (*activity.Event, policy.Identity) {
 			return attempt(p, phone, "pornhub.com", t0, false, blocklist.Adult)
 		}, ""},
-		{"the canary from a child's tablet", func() (activity.Event, policy.Identity) {
+		{"the canary from a child's tablet", func() (*activity.Event, policy.Identity) {
 			ev, id := attempt(p, tabletAddr, "use-application-dns.net", t0, false)
 			ev.Why = policy.ByBypass
 			return ev, id
 		}, Bypass},
-		{"a spent budget", func() (activity.Event, policy.Identity) {
+		{"a spent budget", func() (*activity.Event, policy.Identity) {
 			ev, id := attempt(p, tabletAddr, "roblox.com", t0, false, blocklist.Games)
 			ev.Why = policy.ByBudget
 			return ev, id
 		}, BudgetSpent},
-		{"a new address", func() (activity.Event, policy.Identity) {
+		{"a new address", func() (*activity.Event, policy.Identity) {
 			ev, id := attempt(p, netip.MustParseAddr("192.168.1.77"), "example.org", t0, false)
 			ev.Action = policy.Allow
 			return ev, id

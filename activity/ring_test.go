@@ -1,0 +1,167 @@
+package activity
+
+import (
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestRingHandsEveryEventOnceInOrderPerProducer: four producers put
+// 5,000 events each while the writer drains; every event arrives once,
+// and each producer's in the order it put them. Run with -race, it also
+// checks that a slot is never read while it is written.
+func TestRingHandsEveryEventOnceInOrderPerProducer(t *testing.T) {
+	const producers, each = 4, 5000
+	r := NewRing(64)
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; {
+				ev, tk := r.Reserve()
+				if ev == nil {
+					runtime.Gosched() // full: the writer is behind; a resolver would count a drop
+					continue
+				}
+				ev.QType, ev.Service = uint16(p), uint16(i%65536)
+				ev.Upstream = time.Duration(i)
+				r.Commit(tk)
+				i++
+			}
+		}()
+	}
+	go func() { wg.Wait(); r.Close() }()
+
+	next := make([]int, producers)
+	deadline := time.After(30 * time.Second)
+	for {
+		closed := r.Closed()
+		r.Drain(func(ev *Event) {
+			p, i := int(ev.QType), int(ev.Upstream)
+			if i != next[p] {
+				t.Fatalf("producer %d: event %d arrived, want %d", p, i, next[p])
+			}
+			next[p]++
+		})
+		if closed {
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("after 30 s the writer has %v of %d each", next, each)
+		default:
+		}
+	}
+	for p, n := range next {
+		if n != each {
+			t.Errorf("producer %d: %d events arrived, want %d", p, n, each)
+		}
+	}
+}
+
+// TestAFullRingRefusesAndFrees: a ring of 4 takes 4 events, refuses the
+// fifth, and takes more once the writer has drained.
+func TestAFullRingRefusesAndFrees(t *testing.T) {
+	r := NewRing(3) // rounded up to 4
+	ev := &Event{}
+	for i := range 4 {
+		if !r.Put(ev) {
+			t.Fatalf("event %d refused by a ring of 4", i)
+		}
+	}
+	if r.Put(ev) {
+		t.Fatal("a full ring took a fifth event")
+	}
+	if n := r.Drain(func(*Event) {}); n != 4 {
+		t.Fatalf("drained %d, want 4", n)
+	}
+	if !r.Put(ev) {
+		t.Fatal("a drained ring refused an event")
+	}
+}
+
+// TestDrainStopsAtAnUncommittedSlot: an event reserved but not yet
+// committed holds back the ones after it, which come on the next drain.
+func TestDrainStopsAtAnUncommittedSlot(t *testing.T) {
+	r := NewRing(4)
+	first, tk := r.Reserve()
+	first.SetName("first.example")
+	r.Put(&Event{QType: 2})
+	if n := r.Drain(func(*Event) {}); n != 0 {
+		t.Fatalf("drained %d past an uncommitted slot", n)
+	}
+	r.Commit(tk)
+	var names []string
+	r.Drain(func(ev *Event) { names = append(names, ev.Name()) })
+	if len(names) != 2 || names[0] != "first.example" {
+		t.Fatalf("drained %q, want first.example then the other", names)
+	}
+}
+
+// TestRunTakesWhatWasPutBeforeClose: Log.Run returns once the ring is
+// closed, having recorded every event put before.
+func TestRunTakesWhatWasPutBeforeClose(t *testing.T) {
+	l, err := New(nil, Config{Log: LogAll, Recent: 10}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRing(16)
+	done := make(chan struct{})
+	go func() { l.Run(r, time.Hour); close(done) }()
+	ev := &Event{At: time.Now(), QType: 1}
+	ev.SetName("last.example")
+	r.Put(ev)
+	r.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return 10 s after Close")
+	}
+	if got := l.Recent("", Filter{}); len(got) != 1 || got[0].Name != "last.example" {
+		t.Fatalf("recorded %+v, want last.example", got)
+	}
+}
+
+// BenchmarkRing is one event put and taken, as the resolver and the
+// writer do, the writer draining every 1,024 events.
+func BenchmarkRing(b *testing.B) {
+	for _, n := range []int{64, 1024, 4096} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) { benchRing(b, n) })
+	}
+}
+
+func benchRing(b *testing.B, n int) {
+	r := NewRing(n)
+	now := time.Now()
+	i := 0
+	for b.Loop() {
+		ev, tk := r.Reserve()
+		ev.At, ev.QType, ev.Upstream = now, 1, 0
+		ev.SetName("www.some-site.example.com")
+		r.Commit(tk)
+		if i++; i%n == 0 {
+			r.Drain(func(*Event) {})
+		}
+	}
+}
+
+// BenchmarkChannel is the same with a channel of Event, as before the
+// ring: for comparison.
+func BenchmarkChannel(b *testing.B) {
+	ch := make(chan Event, 4096)
+	now := time.Now()
+	i := 0
+	for b.Loop() {
+		ev := Event{At: now, QType: 1}
+		ev.SetName("www.some-site.example.com")
+		ch <- ev
+		if i++; i%1024 == 0 {
+			for range 1024 {
+				<-ch
+			}
+		}
+	}
+}
