@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -104,4 +105,53 @@ func peakRSS() string {
 		}
 	}
 	return "?"
+}
+
+// TestTopNamesKeepTheHeavyHitters: a Zipf stream of 200,000 questions over
+// 20,000 names, as a device asks through an hour. Space-saving with
+// trackNames counters guarantees that a name asked more than
+// N/trackNames times is kept, with a count at least its true count and at
+// most N/trackNames more; the top 20 reported must be those names.
+func TestTopNamesKeepTheHeavyHitters(t *testing.T) {
+	const n = 200000
+	rng := rand.New(rand.NewPCG(7, 12))
+	zipf := rand.NewZipf(rng, 1.2, 1, 19999)
+	truth := map[string]uint32{}
+	h := &Hour{}
+	for range n {
+		name := "site" + strconv.FormatUint(zipf.Uint64(), 10) + ".example"
+		truth[name]++
+		h.count(name)
+	}
+	bound := uint32(n / trackNames)
+	top := h.top()
+	if len(top) != TopNames {
+		t.Fatalf("%d top names, want %d", len(top), TopNames)
+	}
+	for i, nc := range top {
+		if c := truth[nc.Name]; nc.Count < c || nc.Count > c+bound {
+			t.Errorf("%s: counted %d, asked %d times (the bound is +%d)", nc.Name, nc.Count, c, bound)
+		}
+		if i > 0 && top[i-1].Count < nc.Count {
+			t.Errorf("top names out of order at %d: %v", i, top)
+		}
+	}
+	for name, c := range truth {
+		if c <= bound {
+			continue
+		}
+		found := false
+		for _, nc := range h.track.heap {
+			found = found || nc.Name == name
+		}
+		if !found {
+			t.Errorf("%s asked %d times (> %d) is not tracked", name, c, bound)
+		}
+	}
+	// A restart reads the top names back and goes on counting them.
+	again := &Hour{Top: top}
+	again.count(top[0].Name)
+	if got := again.top()[0]; got.Name != top[0].Name || got.Count != top[0].Count+1 {
+		t.Errorf("after a restart the first name is %+v, want %s at %d", got, top[0].Name, top[0].Count+1)
+	}
 }

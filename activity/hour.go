@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/bits"
+	"slices"
 	"sort"
 
 	"github.com/amane-dns/amane/blocklist"
@@ -23,7 +24,7 @@ type Hour struct {
 	// when the privacy mode keeps no name for the device.
 	Top []NameCount
 	// track counts names while the hour is being recorded (space-saving).
-	track map[string]uint32
+	track *nameTracker
 }
 
 // CategoryHour is one category's share of an Hour.
@@ -72,23 +73,9 @@ func (h *Hour) add(ev *Event, name string) {
 // and its count (an overestimate by at most that one's) with it.
 func (h *Hour) count(name string) {
 	if h.track == nil {
-		h.track = make(map[string]uint32, trackNames)
-		for _, t := range h.Top { // read back after a restart
-			h.track[t.Name] = t.Count
-		}
+		h.track = newNameTracker(h.Top) // read back after a restart
 	}
-	if _, ok := h.track[name]; !ok && len(h.track) >= trackNames {
-		var rare string
-		least := ^uint32(0)
-		for n, c := range h.track {
-			if c < least {
-				rare, least = n, c
-			}
-		}
-		delete(h.track, rare)
-		h.track[name] = least
-	}
-	h.track[name]++
+	h.track.count(name)
 }
 
 // top returns the TopNames most asked names, most asked first.
@@ -96,14 +83,87 @@ func (h *Hour) top() []NameCount {
 	if h.track == nil {
 		return h.Top
 	}
-	out := make([]NameCount, 0, len(h.track))
-	for n, c := range h.track {
-		out = append(out, NameCount{n, c})
-	}
+	out := slices.Clone(h.track.heap)
 	sort.Slice(out, func(i, j int) bool {
 		return out[i].Count > out[j].Count || out[i].Count == out[j].Count && out[i].Name < out[j].Name
 	})
 	return out[:min(len(out), TopNames)]
+}
+
+// nameTracker is the space-saving counters of one hour: a min-heap by count,
+// so that a name asked again and the rarest name giving way to a new one
+// each cost O(log trackNames), not a scan of every name tracked. A device
+// asks mostly names it has not asked this hour: the scan it replaces was
+// most of the activity writer's time.
+type nameTracker struct {
+	heap []NameCount      // heap[0] is the rarest
+	at   map[string]int32 // name -> its index in heap
+}
+
+func newNameTracker(top []NameCount) *nameTracker {
+	t := &nameTracker{heap: make([]NameCount, 0, trackNames), at: make(map[string]int32, trackNames)}
+	for _, n := range top {
+		t.at[n.Name] = int32(len(t.heap))
+		t.heap = append(t.heap, n)
+	}
+	for i := len(t.heap)/2 - 1; i >= 0; i-- {
+		t.down(i)
+	}
+	return t
+}
+
+func (t *nameTracker) count(name string) {
+	if i, ok := t.at[name]; ok {
+		t.heap[i].Count++
+		t.down(int(i))
+		return
+	}
+	if len(t.heap) < trackNames {
+		t.at[name] = int32(len(t.heap))
+		t.heap = append(t.heap, NameCount{name, 1})
+		t.up(len(t.heap) - 1)
+		return
+	}
+	delete(t.at, t.heap[0].Name)
+	t.heap[0].Name = name
+	t.heap[0].Count++
+	t.at[name] = 0
+	t.down(0)
+}
+
+func (t *nameTracker) less(i, j int) bool { return t.heap[i].Count < t.heap[j].Count }
+
+func (t *nameTracker) swap(i, j int) {
+	t.heap[i], t.heap[j] = t.heap[j], t.heap[i]
+	t.at[t.heap[i].Name], t.at[t.heap[j].Name] = int32(i), int32(j)
+}
+
+func (t *nameTracker) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !t.less(i, p) {
+			return
+		}
+		t.swap(i, p)
+		i = p
+	}
+}
+
+func (t *nameTracker) down(i int) {
+	for {
+		c := 2*i + 1
+		if c >= len(t.heap) {
+			return
+		}
+		if c+1 < len(t.heap) && t.less(c+1, c) {
+			c++
+		}
+		if !t.less(c, i) {
+			return
+		}
+		t.swap(i, c)
+		i = c
+	}
 }
 
 // hourVersion is the first byte of an encoded Hour.

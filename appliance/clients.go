@@ -19,8 +19,17 @@ const maxClients = 512
 // known only by the MAC the router adds. Kept in memory only.
 type clients struct {
 	mu   sync.Mutex // guards m
-	m    map[string]*seenClient
+	m    map[clientKey]*seenClient
 	size int
+}
+
+// clientKey is a client by its MAC when a forwarder gave one, else by its
+// address: a comparable value, so that seeing a client already known
+// (nearly every answer) allocates nothing.
+type clientKey struct {
+	addr   netip.Addr
+	mac    [6]byte
+	hasMAC bool
 }
 
 type seenClient struct {
@@ -32,31 +41,33 @@ type seenClient struct {
 }
 
 func (c *clients) see(cl policy.Client, id policy.Identity, at time.Time) {
-	key, mac := cl.Addr.String(), ""
+	key := clientKey{addr: cl.Addr}
 	if cl.HasMAC {
-		mac = net.HardwareAddr(cl.MAC[:]).String()
-		key = mac
+		key = clientKey{mac: cl.MAC, hasMAC: true}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = map[string]*seenClient{}
+		c.m = map[clientKey]*seenClient{}
 	}
 	s := c.m[key]
 	if s == nil {
 		if len(c.m) >= maxClients {
-			var oldest string
+			var oldest *clientKey
 			for k, o := range c.m {
-				if oldest == "" || o.last.Before(c.m[oldest].last) {
-					oldest = k
+				if oldest == nil || o.last.Before(c.m[*oldest].last) {
+					oldest = &k
 				}
 			}
-			delete(c.m, oldest)
+			delete(c.m, *oldest)
 		}
 		s = &seenClient{}
+		if cl.HasMAC {
+			s.mac = net.HardwareAddr(cl.MAC[:]).String()
+		}
 		c.m[key] = s
 	}
-	*s = seenClient{addr: cl.Addr, mac: mac, device: id.Device, profile: id.Profile, last: at}
+	s.addr, s.device, s.profile, s.last = cl.Addr, id.Device, id.Profile, at
 }
 
 // list returns the clients remembered.

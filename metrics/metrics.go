@@ -13,6 +13,7 @@ package metrics
 import (
 	"fmt"
 	"io"
+	"math/bits"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 
 	vm "github.com/VictoriaMetrics/metrics"
 	"github.com/amane-dns/amane/activity"
+	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/policy"
 )
 
@@ -70,14 +72,30 @@ type Metrics struct {
 	set *vm.Set
 
 	mu      sync.Mutex // guards following
-	answers map[string]*vm.Counter
+	answers map[counterKey]*vm.Counter
 }
+
+// counterKey names one of Observe's counters without building its name:
+// an answer's type and outcome, a block's reason, or a block's category.
+// Observe runs for every answer; the name is built once per counter.
+type counterKey struct {
+	kind    uint8 // kindAnswer, kindReason, kindCategory
+	qtype   uint16
+	outcome string // or the reason
+	cat     blocklist.Category
+}
+
+const (
+	kindAnswer = iota
+	kindReason
+	kindCategory
+)
 
 var _ http.Handler = (*Metrics)(nil)
 
 // New returns the handler over src.
 func New(src Sources) *Metrics {
-	m := &Metrics{src: src, set: vm.NewSet(), answers: map[string]*vm.Counter{}}
+	m := &Metrics{src: src, set: vm.NewSet(), answers: map[counterKey]*vm.Counter{}}
 	m.set.RegisterMetricsWriter(m.writeSources)
 	return m
 }
@@ -85,11 +103,7 @@ func New(src Sources) *Metrics {
 // Observe counts one answer by type and outcome, and a block by reason and
 // category. It is an activity.Observer: it runs on the writer's goroutine,
 // off the hot path.
-func (m *Metrics) Observe(ev activity.Event, _ policy.Identity) {
-	t := "other"
-	if n := activity.TypeName(ev.QType); !strings.HasPrefix(n, "TYPE") {
-		t = n
-	}
+func (m *Metrics) Observe(ev *activity.Event, _ policy.Identity) {
 	outcome := "upstream"
 	switch {
 	case ev.Blocked():
@@ -101,28 +115,43 @@ func (m *Metrics) Observe(ev activity.Event, _ policy.Identity) {
 	case ev.Upstream == 0:
 		outcome = "local"
 	}
-	m.inc(`amane_answers_total{type="` + t + `",outcome="` + outcome + `"}`)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.incLocked(counterKey{kind: kindAnswer, qtype: ev.QType, outcome: outcome})
 	if !ev.Blocked() {
 		return
 	}
-	reason := activity.Reason(ev)
-	m.inc(`amane_blocked_total{reason="` + reason + `"}`)
-	for _, c := range ev.Categories.List() {
-		m.inc(`amane_blocked_by_category_total{category="` + c.String() + `"}`)
+	m.incLocked(counterKey{kind: kindReason, outcome: activity.Reason(ev)})
+	for cs := uint32(ev.Categories); cs != 0; cs &= cs - 1 {
+		m.incLocked(counterKey{kind: kindCategory, cat: blocklist.Category(bits.TrailingZeros32(cs))})
 	}
 }
 
-// inc adds one to the counter named so; the names come from fixed sets
-// (types, outcomes, reasons, categories), so the map stays small.
-func (m *Metrics) inc(name string) {
-	m.mu.Lock()
-	c := m.answers[name]
+// incLocked adds one to k's counter, made on first use; the keys come from
+// fixed sets (types, outcomes, reasons, categories), so the map stays
+// small.
+func (m *Metrics) incLocked(k counterKey) {
+	c := m.answers[k]
 	if c == nil {
-		c = m.set.GetOrCreateCounter(name)
-		m.answers[name] = c
+		c = m.set.GetOrCreateCounter(k.name())
+		m.answers[k] = c
 	}
-	m.mu.Unlock()
 	c.Inc()
+}
+
+// name is k's metric name with its labels.
+func (k counterKey) name() string {
+	switch k.kind {
+	case kindReason:
+		return `amane_blocked_total{reason="` + k.outcome + `"}`
+	case kindCategory:
+		return `amane_blocked_by_category_total{category="` + k.cat.String() + `"}`
+	}
+	t := "other"
+	if n := activity.TypeName(k.qtype); !strings.HasPrefix(n, "TYPE") {
+		t = n
+	}
+	return `amane_answers_total{type="` + t + `",outcome="` + k.outcome + `"}`
 }
 
 // ServeHTTP writes every metric in the Prometheus text format.
