@@ -38,12 +38,21 @@ func (b *bench) dropsNow(p *peer) drops {
 	return d
 }
 
-// cpuPerQuery is the server's CPU time per answered query.
+// cpuPerQuery is the server's CPU time per query answered (refusals and
+// SERVFAIL not counted, see perf.answered).
 func cpuPerQuery(cpu time.Duration, p perf) float64 {
+	if p.answered() <= 0 {
+		return 0
+	}
+	return float64(cpu) / float64(p.answered())
+}
+
+// answeredQPS is dnsperf's qps less the refusals and SERVFAILs.
+func answeredQPS(p perf) float64 {
 	if p.completed == 0 {
 		return 0
 	}
-	return float64(cpu) / float64(p.completed)
+	return p.qps * float64(p.answered()) / float64(p.completed)
 }
 
 // results is everything measured on one server.

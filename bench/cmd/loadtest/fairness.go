@@ -101,11 +101,12 @@ func summarize(lat []float64) latencies {
 	return latencies{n: len(lat), p99: seconds(lat[min(len(lat)-1, len(lat)*99/100)]), max: seconds(lat[len(lat)-1])}
 }
 
-// fairnessConfig is the load test's amane config with the given rate limit
-// and 127.0.0.1, where dnsperf sends from, trusted to carry MACs.
+// fairnessConfig is the load test's amane config with the given rate limit,
+// amane's default share of the upstream per device, and 127.0.0.1, where
+// dnsperf sends from, trusted to carry MACs.
 func fairnessConfig(stateDir, listen, upstream string, rateLimit int) string {
 	cfg := harness.AmaneConfig(stateDir, listen, upstream)
-	cfg = strings.Replace(cfg, "rate_limit = 0 # per-client limit off: dnsperf is one client\n",
+	cfg = strings.Replace(cfg, harness.OneClientLimits,
 		fmt.Sprintf("rate_limit = %d\nrate_burst = %d\n", rateLimit, max(rateLimit*5, 1)), 1)
 	return cfg + "\n[identify]\ntrusted_forwarders = [\"127.0.0.1\"]\n"
 }

@@ -24,7 +24,7 @@ type row struct {
 func micros(v float64) string  { return fmt.Sprintf("%.1f µs", v/1e3) }
 func millis(v float64) string  { return fmt.Sprintf("%.2f ms", v/1e6) }
 func mbytes(v float64) string  { return fmt.Sprintf("%.1f MB", v/(1<<20)) }
-func secs(v float64) string    { return fmt.Sprintf("%.2f s", v/1e9) }
+func secs(v float64) string    { return fmt.Sprintf("%.3f s", v/1e9) }
 func percent(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
 func count(v float64) string {
 	s := fmt.Sprintf("%.0f", v)
@@ -58,7 +58,7 @@ func (b *bench) rows(phases []phase) []row {
 	}
 	for _, ph := range phases {
 		r := row{label: fmt.Sprintf("%s qps, full load (-q %d)", ph.name, ph.outstanding), phase: ph.name, format: count,
-			each: func(s sample) float64 { return s.full.qps }}
+			each: func(s sample) float64 { return answeredQPS(s.full) }}
 		if ph.name == "miss" {
 			r.label = fmt.Sprintf("miss qps, full load (-q %d, upstream delay %v)", ph.outstanding, b.cfg.delay)
 			r.target = &target{text: "≥ 1.1× unbound", bound: 1.1, peer: "unbound"}
