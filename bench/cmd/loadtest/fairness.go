@@ -278,13 +278,13 @@ func fairnessTable(cfg config, rs []fairnessResult) string {
 		"amane, the fake upstream and the victim run under %q. CPU: amane's share of its CPU over the run, "+
 		"and what other processes took of it.\n\n",
 		cfg.repo, cmp.Or(cfg.fairBefore, "(not run)"), victimMAC, cfg.victimQPS, flooderMAC, cfg.missOutstanding, cfg.fairPriority)
-	b.WriteString("| tree | case | victim sent | lost | victim rcodes | avg | p99 | max | cached p99 / max | new names p99 / max | flooder answered q/s | flooder rcodes | amane CPU / others | drops amane / upstream | target |\n")
+	b.WriteString("| tree | case | victim sent | lost | victim rcodes | avg | p99 | max | cached p99 / max | new names p99 / max | flooder replies / resolved q/s | flooder rcodes | amane CPU / others | drops amane / upstream | target |\n")
 	b.WriteString("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|---|---|\n")
 	for _, r := range rs {
-		fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s | %s | %s | %s / %s | %s / %s | %.0f | %s | %.0f%% / %.0f%% | %d / %d | %s |\n", r.tree, r.name,
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s | %.0f%% / %.0f%% | %d / %d | %s |\n", r.tree, r.name,
 			r.victim.sent, r.victim.lost, r.victim.rcodes, ms(r.victim.avgLatency), ms(r.victim.p99Latency),
 			ms(r.victim.maxLatency), ms(r.cached.p99), ms(r.cached.max), ms(r.missed.p99), ms(r.missed.max),
-			r.flooder.qps, r.flooder.rcodes, pct(r.cpu, r.wall), pct(r.others, r.wall), r.drops.server, r.drops.upstream,
+			count(r.flooder.qps), count(answeredQPS(r.flooder)), r.flooder.rcodes, pct(r.cpu, r.wall), pct(r.others, r.wall), r.drops.server, r.drops.upstream,
 			fairVerdict(r.victim))
 	}
 	fmt.Fprintf(&b, "\nTarget (PERFORMANCE.md): the victim loses nothing, no answer fails (SERVFAIL or REFUSED), p99 ≤ %s. "+

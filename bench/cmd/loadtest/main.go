@@ -134,6 +134,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	// parts so far: a failure of the fairness scenario keeps the load table.
 	var parts []string
 	report := func(part string) error {
+		if len(parts) > 0 {
+			fmt.Println()
+		}
 		fmt.Print(part)
 		parts = append(parts, part)
 		return os.WriteFile(filepath.Join(cfg.out, "results.md"), []byte(strings.Join(parts, "\n")), 0o644)
