@@ -92,15 +92,16 @@ type bench struct {
 
 // startUpstream runs the fake upstream binary on the client CPU, so that its
 // work (only misses reach it) never lands on the servers' CPU, under the
-// command prefix (the fairness scenario's priority; nil for none).
-func (b *bench) startUpstream(ctx context.Context, bin string, prefix []string) (string, error) {
+// command prefix (the fairness scenario's priority; nil for none), logging
+// to name.log in the output directory.
+func (b *bench) startUpstream(ctx context.Context, name, bin string, prefix []string) (string, error) {
 	port, err := harness.FreePort()
 	if err != nil {
 		return "", err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	argv := append(prefix[:len(prefix):len(prefix)], bin, "-listen", addr, "-delay", b.cfg.delay.String())
-	c, err := harness.StartChild("fakeupstream", b.cfg.out, b.cfg.clientCPU, argv...)
+	c, err := harness.StartChild(name, b.cfg.out, b.cfg.clientCPU, argv...)
 	if err != nil {
 		return "", err
 	}

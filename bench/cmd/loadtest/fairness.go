@@ -114,7 +114,7 @@ func fairnessConfig(stateDir, listen, upstream string, rateLimit int) string {
 // runFairness starts a fake upstream under the scenario's priority, runs
 // the scenario for each case on a fresh amane and returns the table.
 func (b *bench) runFairness(ctx context.Context, upBin string, popular []string) (string, error) {
-	upstream, err := b.startUpstream(ctx, upBin, b.priority())
+	upstream, err := b.startUpstream(ctx, "fakeupstream-fair", upBin, b.priority())
 	if err != nil {
 		return "", fmt.Errorf("starting fake upstream: %w", err)
 	}

@@ -179,7 +179,7 @@ func (b *bench) runLoad(ctx context.Context, upBin string, popular []string) (st
 		b.log.Info("list generated", "path", b.cfg.list, "names", cfg.listNames, "took", time.Since(start).Round(time.Millisecond))
 		cfg = b.cfg
 	}
-	upstream, err := b.startUpstream(ctx, upBin, nil)
+	upstream, err := b.startUpstream(ctx, "fakeupstream", upBin, nil)
 	if err != nil {
 		return "", fmt.Errorf("starting fake upstream: %w", err)
 	}
