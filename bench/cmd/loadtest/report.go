@@ -192,10 +192,16 @@ func (t *target) check(amane float64, haveAmane bool, peer float64, havePeer boo
 	if !haveAmane {
 		return "not checked: no amane figure", unchecked
 	}
-	if t.atMost && v <= t.bound || !t.atMost && v >= t.bound {
-		return "met", met
+	// The ratio column shows two decimals: when they equal the bound, the
+	// verdict says on which side the ratio falls.
+	exact := ""
+	if t.peer != "" && fmt.Sprintf("%.2f", v) == fmt.Sprintf("%.2f", t.bound) {
+		exact = fmt.Sprintf(" (%.4f×)", v)
 	}
-	return "**not met**", notMet
+	if t.atMost && v <= t.bound || !t.atMost && v >= t.bound {
+		return "met" + exact, met
+	}
+	return "**not met**" + exact, notMet
 }
 
 // value returns a row's figure for one server, or false.

@@ -145,3 +145,13 @@ func TestFairVerdict(t *testing.T) {
 		})
 	}
 }
+
+func TestARatioRoundedOntoItsBoundSaysWhichSide(t *testing.T) {
+	qps := &target{text: "≥ 1.1× unbound", bound: 1.1, peer: "unbound"}
+	if got, o := qps.check(9970, true, 9085, true); got != "**not met** (1.0974×)" || o != notMet {
+		t.Errorf("9,970 / 9,085: got %q, %v; want not met, with the ratio that the table rounds to 1.10×", got, o)
+	}
+	if got, o := qps.check(12000, true, 9000, true); got != "met" || o != met {
+		t.Errorf("12,000 / 9,000: got %q, %v; want met", got, o)
+	}
+}
