@@ -72,13 +72,19 @@ func (g *nameGen) next() []byte {
 		b = strconv.AppendInt(b, int64(g.rng.IntN(100000)), 10)
 		b = append(append(b, '.'), g.tlds[g.rng.IntN(len(g.tlds))]...)
 		g.buf = b
-		h := fnv.New64a()
-		h.Write(b)
-		if _, dup := g.seen[h.Sum64()]; !dup {
-			g.seen[h.Sum64()] = struct{}{}
+		h := nameHash(b)
+		if _, dup := g.seen[h]; !dup {
+			g.seen[h] = struct{}{}
 			return b
 		}
 	}
+}
+
+// nameHash is a name's key in nameGen.seen: FNV-1a, the same on every run.
+func nameHash(name []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(name)
+	return h.Sum64()
 }
 
 // writeSyntheticList writes n distinct names of seed to path, one a line,
