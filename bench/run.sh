@@ -1,7 +1,8 @@
 #!/bin/sh
-# Load test of amane beside dnsmasq and unbound; see bench/README.md.
-# Usage, from anywhere: bench/run.sh [loadtest flags], e.g. bench/run.sh -runs 1;
-# bench/run.sh -fairness runs the one-device-floods-the-home scenario instead.
+# Load test of amane beside dnsmasq and unbound, then the fairness scenario on
+# amane; see bench/README.md. Usage, from anywhere: bench/run.sh [loadtest flags].
+# bench/run.sh -list-names 1000000 gives the whole table of PERFORMANCE.md;
+# -fairness=false skips the fairness scenario, -fairness-only runs it alone.
 set -eu
 cd "$(dirname "$0")/.."
 mkdir -p bench/out

@@ -38,12 +38,21 @@ func (b *bench) dropsNow(p *peer) drops {
 	return d
 }
 
-// cpuPerQuery is the server's CPU time per answered query.
+// cpuPerQuery is the server's CPU time per query answered (refusals and
+// SERVFAIL not counted, see perf.answered).
 func cpuPerQuery(cpu time.Duration, p perf) float64 {
+	if p.answered() <= 0 {
+		return 0
+	}
+	return float64(cpu) / float64(p.answered())
+}
+
+// answeredQPS is dnsperf's qps less the refusals and SERVFAILs.
+func answeredQPS(p perf) float64 {
 	if p.completed == 0 {
 		return 0
 	}
-	return float64(cpu) / float64(p.completed)
+	return p.qps * float64(p.answered()) / float64(p.completed)
 }
 
 // results is everything measured on one server.
@@ -75,19 +84,24 @@ type bench struct {
 	log      *slog.Logger
 	peers    []*peer
 	upstream *harness.Child
-	results  map[string]*results
+	results  map[string]*results // by server name, of the load test
+
+	listNames  int    // names in the list, 0 without one
+	listOrigin string // how the list was made, for the table's heading; "" for a -list file
 }
 
 // startUpstream runs the fake upstream binary on the client CPU, so that its
-// work (only misses reach it) never lands on the servers' CPU.
-func (b *bench) startUpstream(ctx context.Context, bin string) (string, error) {
+// work (only misses reach it) never lands on the servers' CPU, under the
+// command prefix (the fairness scenario's priority; nil for none), logging
+// to name.log in the output directory.
+func (b *bench) startUpstream(ctx context.Context, name, bin string, prefix []string) (string, error) {
 	port, err := harness.FreePort()
 	if err != nil {
 		return "", err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	argv := append(b.priority(), bin, "-listen", addr, "-delay", b.cfg.delay.String())
-	c, err := harness.StartChild("fakeupstream", b.cfg.out, b.cfg.clientCPU, argv...)
+	argv := append(prefix[:len(prefix):len(prefix)], bin, "-listen", addr, "-delay", b.cfg.delay.String())
+	c, err := harness.StartChild(name, b.cfg.out, b.cfg.clientCPU, argv...)
 	if err != nil {
 		return "", err
 	}
@@ -102,29 +116,29 @@ func (b *bench) startUpstream(ctx context.Context, bin string) (string, error) {
 // it blocks the first listed name (any answer but the upstream's address).
 // A server that compiles its list to disk (p.restart) is started twice:
 // the first start's figures are those of compiling, the second's those of
-// a boot from the compiled copy, the one every later boot makes.
-func (b *bench) startPeer(ctx context.Context, p *peer, firstListed string) error {
+// a boot from the compiled copy, the one every later boot makes. The
+// results are never nil, even with an error.
+func (b *bench) startPeer(ctx context.Context, p *peer, firstListed string) (*results, error) {
 	r := &results{rssAfter: map[string]int64{}, samples: map[string][]sample{}}
-	b.results[p.name] = r
 	if p.restart {
 		c, ready, err := b.startOnce(ctx, p, p.name+"-compiling", firstListed)
 		if err != nil {
-			return err
+			return r, err
 		}
 		_, r.hwmCompiling, err = harness.Memory(c.PID())
 		c.Stop()
 		if err != nil {
-			return err
+			return r, err
 		}
 		r.readyCompiling = ready
 	}
 	c, ready, err := b.startOnce(ctx, p, p.name, firstListed)
 	if err != nil {
-		return err
+		return r, err
 	}
 	p.proc, r.ready = c, ready
 	r.rssIdle, _, err = harness.Memory(c.PID())
-	return err
+	return r, err
 }
 
 // startOnce starts p, logging under name, and waits until it is ready.
@@ -293,7 +307,8 @@ func (b *bench) fail(p *peer, why string) {
 	}
 }
 
-// stopAll stops every child; it is safe to call more than once.
+// stopAll stops every child of the load test and the upstream; it is safe
+// to call more than once.
 func (b *bench) stopAll() {
 	for _, p := range b.peers {
 		if p.proc != nil {

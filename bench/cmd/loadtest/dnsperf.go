@@ -36,6 +36,31 @@ type perf struct {
 	p99Latency            time.Duration // only from verbose runs
 	maxLatency            time.Duration // only from verbose runs
 	rcodes                string        // "NOERROR 1000 (100.00%)"
+	failed                int           // answers REFUSED or SERVFAIL, of those completed
+}
+
+// answered is the queries that got an answer other than REFUSED or
+// SERVFAIL: a server that refuses what it cannot take (amane over a
+// device's share of the upstream) must not count a refusal as a miss
+// resolved. NXDOMAIN counts: it is a block or the upstream's answer.
+func (p perf) answered() int { return p.completed - p.failed }
+
+// failedAnswers sums the REFUSED and SERVFAIL counts of dnsperf's
+// "Response codes" line, e.g. "NOERROR 9826 (10.92%), REFUSED 80170 (89.08%)".
+func failedAnswers(rcodes string) (int, error) {
+	n := 0
+	for _, part := range strings.Split(rcodes, ",") {
+		f := strings.Fields(part)
+		if len(f) < 2 || f[0] != "REFUSED" && f[0] != "SERVFAIL" {
+			continue
+		}
+		c, err := strconv.Atoi(f[1])
+		if err != nil {
+			return 0, err
+		}
+		n += c
+	}
+	return n, nil
 }
 
 // dnsperfArgs returns dnsperf's arguments for l against port.
@@ -134,6 +159,7 @@ func parseDnsperf(path string) (perf, error) {
 			p.avgLatency = seconds(s)
 		case "Response codes":
 			p.rcodes = v
+			p.failed, err = failedAnswers(v)
 		default:
 			continue
 		}

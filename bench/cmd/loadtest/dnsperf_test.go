@@ -102,3 +102,18 @@ func TestMissParents(t *testing.T) {
 		t.Errorf("got %q, want %q: names in or below the list must go", got, want)
 	}
 }
+
+func TestARefusalIsNotAnAnswer(t *testing.T) {
+	rcodes := "NOERROR 9826 (10.92%), NXDOMAIN 4 (0.00%), REFUSED 80160 (89.07%), SERVFAIL 10 (0.01%)"
+	failed, err := failedAnswers(rcodes)
+	if err != nil || failed != 80170 {
+		t.Fatalf("failedAnswers(%q) = %d, %v; want 80170 (REFUSED and SERVFAIL)", rcodes, failed, err)
+	}
+	p := perf{completed: 90000, failed: failed, qps: 30000, rcodes: rcodes}
+	if got := answeredQPS(p); got != 30000*9830.0/90000 {
+		t.Errorf("answeredQPS = %v, want the NOERROR and NXDOMAIN share of 30,000", got)
+	}
+	if got := cpuPerQuery(9830*time.Microsecond, p); got != float64(time.Microsecond) {
+		t.Errorf("cpuPerQuery = %v ns, want 1,000: CPU over the 9,830 answers, not the 90,000 replies", got)
+	}
+}

@@ -43,6 +43,9 @@ func TestFairnessConfigTrustsTheForwarder(t *testing.T) {
 		if strings.Count(cfg, "rate_limit") != 1 {
 			t.Errorf("limit %d: rate_limit set more than once:\n%s", limit, cfg)
 		}
+		if strings.Contains(cfg, "max_concurrent") {
+			t.Errorf("limit %d: the scenario must keep amane's default share of the upstream per device:\n%s", limit, cfg)
+		}
 	}
 }
 

@@ -1,9 +1,11 @@
 // Command loadtest measures amane beside dnsmasq and unbound with dnsperf, as
 // PERFORMANCE.md describes: every server forwards to the same fake upstream,
 // each is pinned to one CPU and dnsperf to the other, and each phase (cached,
-// blocked with -list, miss) runs several times. It prints one markdown table
-// of medians with amane's ratio to each peer. Run it from the repository root
-// with bench/run.sh.
+// blocked with -list or -list-names, miss) runs several times. Then it runs
+// the fairness scenario (fairness.go) on amane alone. It prints one markdown
+// table of medians with amane's ratio to each peer and its targets, and the
+// fairness table, and writes both to results.md. Run it from the repository
+// root with bench/run.sh.
 package main
 
 import (
@@ -27,6 +29,8 @@ import (
 type config struct {
 	repo, out, popular      string
 	list, amaneConfig       string
+	listNames               int    // generate a list of this many names as -list
+	listSeed                uint64 // the generated list's seed
 	servers                 []string
 	names, runs             int
 	duration, fixedDuration time.Duration
@@ -35,7 +39,8 @@ type config struct {
 	delay, readyTimeout     time.Duration
 	serverCPU, clientCPU    string
 
-	fairness     bool // run only the fairness scenario (fairness.go)
+	fairness     bool // run the fairness scenario (fairness.go) after the load test
+	fairnessOnly bool // run the fairness scenario alone
 	fairDuration time.Duration
 	victimQPS    float64
 	floodNames   int
@@ -50,6 +55,9 @@ func parseFlags() config {
 	flag.StringVar(&c.out, "out", filepath.Join("bench", "out", time.Now().Format("20060102-150405")), "`dir` for binaries, configs, logs and dnsperf output")
 	flag.StringVar(&c.popular, "popular", filepath.Join("..", "shared", "data", "popular", "umbrella-top-100k.txt"), "ranked popular names `file`")
 	flag.StringVar(&c.list, "list", "", "block list `file` (domains or hosts lines); enables the blocked phase")
+	flag.IntVar(&c.listNames, "list-names", 0, "generate a list of `N` distinct synthetic names (deterministic, from -list-seed) in -out and use it as -list; "+
+		"1000000 gives PERFORMANCE.md's list")
+	flag.Uint64Var(&c.listSeed, "list-seed", 1, "seed of the -list-names list")
 	flag.StringVar(&c.amaneConfig, "amane-config", "", "TOML `file` appended to amane's config, e.g. the section that loads -list")
 	flag.StringVar(&servers, "servers", "amane,dnsmasq,unbound", "comma-separated servers to measure")
 	flag.IntVar(&c.names, "names", 10000, "popular names in the cached phase, and listed names in the blocked phase")
@@ -63,13 +71,14 @@ func parseFlags() config {
 	flag.DurationVar(&c.readyTimeout, "ready-timeout", 2*time.Minute, "longest wait for a server to answer after its start")
 	flag.StringVar(&c.serverCPU, "server-cpu", "0", "CPU the servers are pinned to")
 	flag.StringVar(&c.clientCPU, "client-cpu", "1", "CPU dnsperf and the fake upstream are pinned to")
-	flag.BoolVar(&c.fairness, "fairness", false, "run only the fairness scenario: a victim and a flooder behind one forwarder, amane only")
+	flag.BoolVar(&c.fairness, "fairness", true, "after the load test, run the fairness scenario: a victim and a flooder behind one forwarder, amane only; -fairness=false skips it")
+	flag.BoolVar(&c.fairnessOnly, "fairness-only", false, "run the fairness scenario alone, no load test")
 	flag.DurationVar(&c.fairDuration, "fair-duration", 10*time.Second, "length of each fairness run")
 	flag.Float64Var(&c.victimQPS, "victim-qps", 50, "the fairness victim's rate")
 	flag.IntVar(&c.floodNames, "flood-names", 1_000_000, "unique names the fairness flooder may send, at most")
 	flag.StringVar(&c.fairBefore, "fair-before", "", "another amane source `dir` (say, an older commit) measured beside -repo in the fairness run")
 	flag.StringVar(&c.fairPriority, "fair-priority", "nice -n -10", "command `prefix` that runs amane, the fake upstream and the victim in the fairness run "+
-		"(the flooder runs at nice 19), so that other load on a shared machine stays out of the figures, e.g. \"chrt -f 10\"; \"\" leaves them alone")
+		"(the flooder runs at nice 19), so that other load on a shared machine stays out of the figures; \"\" leaves them alone")
 	flag.Parse()
 	c.servers = strings.Split(servers, ",")
 	return c
@@ -93,6 +102,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 			return fmt.Errorf("%s is required: %w", tool, err)
 		}
 	}
+	if cfg.listNames > 0 && cfg.list != "" {
+		return errors.New("-list and -list-names both name the list: give one")
+	}
+	if cfg.fairnessOnly && !cfg.fairness {
+		return errors.New("-fairness-only and -fairness=false leave nothing to run")
+	}
 	// Absolute, because unbound changes its directory and a server's log
 	// names files.
 	var err error
@@ -115,44 +130,93 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 
 	b := &bench{cfg: cfg, log: log, results: map[string]*results{}}
 	defer b.stopAll()
-	upstream, err := b.startUpstream(ctx, upBin)
-	if err != nil {
-		return fmt.Errorf("starting fake upstream: %w", err)
+	// Each part is printed as it ends, and results.md rewritten with all
+	// parts so far: a failure of the fairness scenario keeps the load table.
+	var parts []string
+	report := func(part string) error {
+		if len(parts) > 0 {
+			fmt.Println()
+		}
+		fmt.Print(part)
+		parts = append(parts, part)
+		return os.WriteFile(filepath.Join(cfg.out, "results.md"), []byte(strings.Join(parts, "\n")), 0o644)
 	}
-	if cfg.fairness {
-		return b.runFairness(ctx, upstream, popular)
+	if !cfg.fairnessOnly {
+		table, err := b.runLoad(ctx, upBin, popular)
+		if err != nil {
+			return err
+		}
+		if err := report(table); err != nil {
+			return err
+		}
+		// The fairness scenario starts its own amanes and upstream.
+		b.stopAll()
+	}
+	if !cfg.fairness {
+		return nil
+	}
+	table, err := b.runFairness(ctx, upBin, popular)
+	if err != nil {
+		if ctx.Err() == nil {
+			report(fmt.Sprintf("\n## Fairness: not measured\n\n%v\n", err))
+		}
+		return fmt.Errorf("fairness scenario: %w", err)
+	}
+	return report(table)
+}
+
+// runLoad runs the load test: it starts the fake upstream and the servers,
+// runs the phases and returns the table.
+func (b *bench) runLoad(ctx context.Context, upBin string, popular []string) (string, error) {
+	cfg := b.cfg
+	if cfg.listNames > 0 {
+		b.cfg.list = filepath.Join(cfg.out, fmt.Sprintf("synthetic-%d-seed%d.domains", cfg.listNames, cfg.listSeed))
+		b.listOrigin = fmt.Sprintf(", generated by -list-names %d -list-seed %d", cfg.listNames, cfg.listSeed)
+		start := time.Now()
+		if err := writeSyntheticList(b.cfg.list, cfg.listNames, cfg.listSeed); err != nil {
+			return "", fmt.Errorf("generating the list: %w", err)
+		}
+		b.log.Info("list generated", "path", b.cfg.list, "names", cfg.listNames, "took", time.Since(start).Round(time.Millisecond))
+		cfg = b.cfg
+	}
+	upstream, err := b.startUpstream(ctx, "fakeupstream", upBin, nil)
+	if err != nil {
+		return "", fmt.Errorf("starting fake upstream: %w", err)
 	}
 	lists, err := prepareLists(cfg)
 	if err != nil {
-		return err
+		return "", err
 	}
+	b.listNames = len(lists.names())
 	if err := b.setupPeers(upstream, lists); err != nil {
-		return err
+		return "", err
 	}
 	for _, p := range b.peers {
 		if p.missing != "" {
-			log.Warn("server skipped", "server", p.name, "why", p.missing)
+			b.log.Warn("server skipped", "server", p.name, "why", p.missing)
 			continue
 		}
-		if err := b.startPeer(ctx, p, lists.first()); err != nil {
+		r, err := b.startPeer(ctx, p, lists.first())
+		b.results[p.name] = r
+		if err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return "", ctx.Err()
 			}
 			b.fail(p, fmt.Sprintf("start: %v", err))
 			continue
 		}
-		log.Info("ready", "server", p.name, "addr", p.addr(), "after", b.results[p.name].ready)
+		b.log.Info("ready", "server", p.name, "addr", p.addr(), "after", r.ready)
 	}
 	if len(b.live()) == 0 {
-		return errors.New("no server could be started")
+		return "", errors.New("no server could be started")
 	}
 
 	cachedData := filepath.Join(cfg.out, "cached.txt")
 	if err := writeQueries(cachedData, popular[:min(cfg.names, len(popular))], "A"); err != nil {
-		return err
+		return "", err
 	}
 	if err := b.warm(ctx, cachedData); err != nil {
-		return fmt.Errorf("warming caches: %w", err)
+		return "", fmt.Errorf("warming caches: %w", err)
 	}
 	phases := []phase{{name: "cached", fixedQPS: cfg.cachedQPS, outstanding: 100,
 		data: func(int) (string, error) { return cachedData, nil }}}
@@ -167,15 +231,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		data: missData(cfg.out, missParents(popular, lists.names()), fixedMisses, min(fullMisses, 2_000_000))})
 	for _, ph := range phases {
 		if err := b.runPhase(ctx, ph); err != nil {
-			return err
+			return "", err
 		}
 	}
 	for _, p := range b.live() {
 		_, b.results[p.name].hwm, _ = harness.Memory(p.proc.PID())
 	}
-	table := b.table(phases, dnsperfVersion())
-	fmt.Print(table)
-	return os.WriteFile(filepath.Join(cfg.out, "results.md"), []byte(table), 0o644)
+	return b.table(phases, dnsperfVersion()), nil
 }
 
 // setupPeers prepares each server named in -servers.

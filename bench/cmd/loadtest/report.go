@@ -18,12 +18,13 @@ type row struct {
 	each    func(s sample) float64           // per repetition; nil when whole
 	whole   func(r *results) (float64, bool) // for the whole run
 	format  func(float64) string
+	target  *target // PERFORMANCE.md's target for amane's figure; nil when it sets none
 }
 
 func micros(v float64) string  { return fmt.Sprintf("%.1f µs", v/1e3) }
 func millis(v float64) string  { return fmt.Sprintf("%.2f ms", v/1e6) }
 func mbytes(v float64) string  { return fmt.Sprintf("%.1f MB", v/(1<<20)) }
-func secs(v float64) string    { return fmt.Sprintf("%.2f s", v/1e9) }
+func secs(v float64) string    { return fmt.Sprintf("%.3f s", v/1e9) }
 func percent(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
 func count(v float64) string {
 	s := fmt.Sprintf("%.0f", v)
@@ -33,12 +34,21 @@ func count(v float64) string {
 	return s
 }
 
+// Sizes of PERFORMANCE.md's targets.
+const (
+	mb            = 1 << 20
+	targetNames   = 1_000_000 // the list size the memory and boot targets are for
+	targetFlood   = 1_000_000 // unique names of the "RSS after a flood" target
+	targetP99     = float64(time.Millisecond)
+	targetMissP99 = 3 * time.Millisecond // above the upstream's delay
+)
+
 // rows lists the figures, in the order PERFORMANCE.md gives them.
 func (b *bench) rows(phases []phase) []row {
 	var rs []row
 	for _, ph := range phases {
 		rs = append(rs, row{label: fmt.Sprintf("server CPU per %s answer, at %s qps", ph.name, count(float64(ph.fixedQPS))),
-			lower: true, phase: ph.name, format: micros,
+			lower: true, phase: ph.name, format: micros, target: cpuTarget(ph.name),
 			each: func(s sample) float64 { return cpuPerQuery(s.fixedCPU, s.fixed) }})
 	}
 	for _, ph := range phases {
@@ -47,41 +57,29 @@ func (b *bench) rows(phases []phase) []row {
 			each: func(s sample) float64 { return cpuPerQuery(s.fullCPU, s.full) }})
 	}
 	for _, ph := range phases {
-		label := fmt.Sprintf("%s qps, full load (-q %d)", ph.name, ph.outstanding)
+		r := row{label: fmt.Sprintf("%s qps, full load (-q %d)", ph.name, ph.outstanding), phase: ph.name, format: count,
+			each: func(s sample) float64 { return answeredQPS(s.full) }}
 		if ph.name == "miss" {
-			label = fmt.Sprintf("miss qps, full load (-q %d, upstream delay %v)", ph.outstanding, b.cfg.delay)
+			r.label = fmt.Sprintf("miss qps, full load (-q %d, upstream delay %v)", ph.outstanding, b.cfg.delay)
+			r.target = &target{text: "≥ 1.1× unbound", bound: 1.1, peer: "unbound"}
 		}
-		rs = append(rs, row{label: label, phase: ph.name, format: count,
-			each: func(s sample) float64 { return s.full.qps }})
+		rs = append(rs, r)
 	}
 	for _, ph := range phases {
+		p99 := &target{text: "≤ 1 ms", bound: targetP99, atMost: true}
+		if ph.name == "miss" {
+			p99 = &target{text: fmt.Sprintf("≤ delay + 3 ms = %s", millis(float64(b.cfg.delay+targetMissP99))),
+				bound: float64(b.cfg.delay + targetMissP99), atMost: true}
+		}
 		rs = append(rs,
 			row{label: fmt.Sprintf("%s latency avg, full load", ph.name), lower: true, phase: ph.name, format: millis,
 				each: func(s sample) float64 { return float64(s.full.avgLatency) }},
 			row{label: fmt.Sprintf("%s latency avg, at %s qps", ph.name, count(float64(ph.fixedQPS))), lower: true, phase: ph.name, format: millis,
 				each: func(s sample) float64 { return float64(s.fixed.avgLatency) }},
 			row{label: fmt.Sprintf("%s latency p99, at %s qps", ph.name, count(float64(ph.fixedQPS))), lower: true, phase: ph.name, format: millis,
-				each: func(s sample) float64 { return float64(s.fixed.p99Latency) }})
+				target: p99, each: func(s sample) float64 { return float64(s.fixed.p99Latency) }})
 	}
-	ready := "start to first answer"
-	if b.cfg.list != "" {
-		ready = "start to first blocked answer (list loaded)"
-	}
-	rs = append(rs,
-		row{label: ready, lower: true, format: secs,
-			whole: func(r *results) (float64, bool) { return float64(r.ready), r.ready > 0 }},
-		row{label: "start to first blocked answer, compiling the list (amane's first start)", lower: true, format: secs,
-			whole: func(r *results) (float64, bool) { return float64(r.readyCompiling), r.readyCompiling > 0 }},
-		row{label: "peak RSS while compiling the list (VmHWM of amane's first start)", lower: true, format: mbytes,
-			whole: func(r *results) (float64, bool) { return float64(r.hwmCompiling), r.hwmCompiling > 0 }},
-		row{label: "RSS idle (VmRSS after start)", lower: true, format: mbytes,
-			whole: func(r *results) (float64, bool) { return float64(r.rssIdle), r.rssIdle > 0 }})
-	for _, ph := range phases {
-		rs = append(rs, row{label: "RSS after the " + ph.name + " phase", lower: true, format: mbytes,
-			whole: func(r *results) (float64, bool) { v, ok := r.rssAfter[ph.name]; return float64(v), ok }})
-	}
-	rs = append(rs, row{label: "peak RSS (VmHWM at the end)", lower: true, format: mbytes,
-		whole: func(r *results) (float64, bool) { return float64(r.hwm), r.hwm > 0 }})
+	rs = append(rs, b.memoryRows(phases)...)
 	// Not a figure of the server: how much of its CPU other processes took
 	// during its runs. Above a few percent, its figures are disturbed.
 	for _, ph := range phases {
@@ -92,6 +90,118 @@ func (b *bench) rows(phases []phase) []row {
 			}})
 	}
 	return rs
+}
+
+// cpuTarget is the target of CPU per answer at a fixed rate in phase.
+func cpuTarget(phase string) *target {
+	if phase == "miss" {
+		return &target{text: "≤ 0.9× unbound", bound: 0.9, peer: "unbound", atMost: true}
+	}
+	return &target{text: "≤ 0.8× unbound", bound: 0.8, peer: "unbound", atMost: true}
+}
+
+// memoryRows are the figures of boot and memory.
+func (b *bench) memoryRows(phases []phase) []row {
+	// The list targets are for 1M names: a smaller list says nothing of
+	// them, a larger one meets them a fortiori if it meets them at all.
+	listSkip := ""
+	if b.listNames < targetNames {
+		listSkip = fmt.Sprintf("not checked: the target is for %s names, this list has %s", count(targetNames), count(float64(b.listNames)))
+	}
+	ready := "start to first answer"
+	idle := &target{text: "≤ 12 MB", bound: 12 * mb, atMost: true}
+	idleLabel := "RSS idle (VmRSS after start)"
+	if b.cfg.list != "" {
+		ready = "start to first blocked answer (list loaded; amane: from the compiled copy on disk)"
+		idle = &target{text: "≤ 20 MB with 1M names", bound: 20 * mb, atMost: true, skip: listSkip}
+		idleLabel = fmt.Sprintf("RSS idle, %s names loaded (VmRSS after start)", count(float64(b.listNames)))
+	}
+	var readyTarget, compileTarget *target
+	if b.cfg.list != "" {
+		readyTarget = &target{text: "≤ 0.2 s with 1M names", bound: 0.2e9, atMost: true, skip: listSkip}
+		compileTarget = &target{text: "≤ 35 MB with 1M names", bound: 35 * mb, atMost: true, skip: listSkip}
+	}
+	rs := []row{
+		{label: ready, lower: true, format: secs, target: readyTarget,
+			whole: func(r *results) (float64, bool) { return float64(r.ready), r.ready > 0 }},
+		{label: "start to first blocked answer, compiling the list (amane's first start)", lower: true, format: secs,
+			whole: func(r *results) (float64, bool) { return float64(r.readyCompiling), r.readyCompiling > 0 }},
+		{label: "peak RSS while compiling the list (VmHWM of amane's first start)", lower: true, format: mbytes, target: compileTarget,
+			whole: func(r *results) (float64, bool) { return float64(r.hwmCompiling), r.hwmCompiling > 0 }},
+		{label: idleLabel, lower: true, format: mbytes, target: idle,
+			whole: func(r *results) (float64, bool) { return float64(r.rssIdle), r.rssIdle > 0 }},
+	}
+	for _, ph := range phases {
+		r := row{label: "RSS after the " + ph.name + " phase", lower: true, format: mbytes,
+			whole: func(r *results) (float64, bool) { v, ok := r.rssAfter[ph.name]; return float64(v), ok }}
+		if ph.name == "miss" {
+			r.target = &target{text: "≤ 100 MB after 1M unique names", bound: 100 * mb, atMost: true}
+			if sent := b.sent("amane", "miss"); sent < targetFlood {
+				r.target.skip = fmt.Sprintf("not checked: amane was sent %s unique names", count(float64(sent)))
+			}
+		}
+		rs = append(rs, r)
+	}
+	return append(rs, row{label: "peak RSS (VmHWM at the end)", lower: true, format: mbytes,
+		whole: func(r *results) (float64, bool) { return float64(r.hwm), r.hwm > 0 }})
+}
+
+// sent is how many queries server was sent in phase, over all its runs.
+func (b *bench) sent(server, phase string) int {
+	n := 0
+	if r := b.results[server]; r != nil {
+		for _, s := range r.samples[phase] {
+			n += s.fixed.sent + s.full.sent
+		}
+	}
+	return n
+}
+
+// target is a goal of PERFORMANCE.md for one of amane's figures: a bound
+// on the figure itself, or on its ratio to a peer's in the same run.
+type target struct {
+	text   string  // the goal as the table words it, e.g. "≤ 0.8× unbound"
+	bound  float64 // the limit, in the figure's unit, or a ratio when peer is set
+	peer   string  // "" for a bound on the figure itself
+	atMost bool    // met at or under bound; else at or over it
+	skip   string  // why this run cannot tell, e.g. a list of another size
+}
+
+// outcome is what a run tells of a target.
+type outcome int
+
+const (
+	unchecked outcome = iota // the run cannot tell
+	met
+	notMet
+)
+
+// check tells whether amane's figure meets t, given the peer's figure
+// (havePeer false when there is none), and says so.
+func (t *target) check(amane float64, haveAmane bool, peer float64, havePeer bool) (string, outcome) {
+	if t.skip != "" {
+		return t.skip, unchecked
+	}
+	v := amane
+	if t.peer != "" {
+		if !havePeer || peer == 0 {
+			return "not checked: no " + t.peer + " figure", unchecked
+		}
+		v = amane / peer
+	}
+	if !haveAmane {
+		return "not checked: no amane figure", unchecked
+	}
+	// The ratio column shows two decimals: when they equal the bound, the
+	// verdict says on which side the ratio falls.
+	exact := ""
+	if t.peer != "" && fmt.Sprintf("%.2f", v) == fmt.Sprintf("%.2f", t.bound) {
+		exact = fmt.Sprintf(" (%.4f×)", v)
+	}
+	if t.atMost && v <= t.bound || !t.atMost && v >= t.bound {
+		return "met" + exact, met
+	}
+	return "**not met**" + exact, notMet
 }
 
 // value returns a row's figure for one server, or false.
@@ -123,19 +233,24 @@ func median(vs []float64) float64 {
 }
 
 // table renders the results as one markdown table, amane's ratio to each
-// peer in the last columns, then notes on anything that makes a figure
-// doubtful.
+// peer and its targets in the last columns, then notes on anything that
+// makes a figure doubtful.
 func (b *bench) table(phases []phase, version string) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "\n%s, %d runs each (median), full-load runs %v, fixed-rate runs %v, servers on CPU %s, dnsperf and upstream on CPU %s, %s, load average %s\n\n",
-		time.Now().Format("2006-01-02 15:04"), b.cfg.runs, b.cfg.duration, b.cfg.fixedDuration, b.cfg.serverCPU, b.cfg.clientCPU, version, loadAverage())
+	fmt.Fprintf(&sb, "## Load: amane beside dnsmasq and unbound\n\n%s, %d runs each (median), full-load runs %v, fixed-rate runs %v, servers on CPU %s, dnsperf and upstream on CPU %s, %s, upstream delay %v, load average %s\n\n",
+		time.Now().Format("2006-01-02 15:04"), b.cfg.runs, b.cfg.duration, b.cfg.fixedDuration, b.cfg.serverCPU, b.cfg.clientCPU, version, b.cfg.delay, loadAverage())
+	if b.cfg.list != "" {
+		fmt.Fprintf(&sb, "List: %s, %s names%s.\n\n", b.cfg.list, count(float64(b.listNames)), b.listOrigin)
+	}
+	rows := b.rows(phases)
+	sb.WriteString(b.targets(rows))
 	names := make([]string, len(b.peers))
 	for i, p := range b.peers {
 		names[i] = p.name
 	}
-	sb.WriteString("| figure | better | " + strings.Join(names, " | ") + " | amane ÷ dnsmasq | amane ÷ unbound |\n")
-	sb.WriteString("|---|---|" + strings.Repeat("---:|", len(names)+2) + "\n")
-	for _, rw := range b.rows(phases) {
+	sb.WriteString("\nAll figures:\n\n| figure | better | " + strings.Join(names, " | ") + " | amane ÷ dnsmasq | amane ÷ unbound | amane's target |\n")
+	sb.WriteString("|---|---|" + strings.Repeat("---:|", len(names)+2) + "---|\n")
+	for _, rw := range rows {
 		better := "higher"
 		switch {
 		case rw.noRatio:
@@ -148,10 +263,63 @@ func (b *bench) table(phases []phase, version string) string {
 			cells = append(cells, b.cell(rw, p))
 		}
 		cells = append(cells, b.ratio(rw, "dnsmasq"), b.ratio(rw, "unbound"))
+		verdict, _ := b.verdict(rw)
+		cells = append(cells, verdict)
 		sb.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
 	sb.WriteString(b.notes())
 	return sb.String()
+}
+
+// targets is the short table of the figures PERFORMANCE.md sets a target
+// for: amane's, unbound's, the ratio, and whether amane meets it.
+func (b *bench) targets(rows []row) string {
+	var sb strings.Builder
+	sb.WriteString("Targets (../shared/PERFORMANCE.md):\n\n| figure | amane | unbound | amane ÷ unbound | target |\n|---|---:|---:|---:|---|\n")
+	nMet, nChecked := 0, 0
+	for _, rw := range rows {
+		if rw.target == nil {
+			continue
+		}
+		verdict, o := b.verdict(rw)
+		if o != unchecked {
+			nChecked++
+		}
+		if o == met {
+			nMet++
+		}
+		unbound := "—"
+		if p := b.peer("unbound"); p != nil {
+			unbound = b.cell(rw, p)
+		}
+		amane := "—"
+		if p := b.peer("amane"); p != nil {
+			amane = b.cell(rw, p)
+		}
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s |\n", rw.label, amane, unbound, b.ratio(rw, "unbound"), verdict)
+	}
+	fmt.Fprintf(&sb, "\namane meets %d of the %d targets this run could check.\n", nMet, nChecked)
+	return sb.String()
+}
+
+// verdict is the target cell of rw: the target and whether amane's figure
+// meets it.
+func (b *bench) verdict(rw row) (string, outcome) {
+	if rw.target == nil {
+		return "", unchecked
+	}
+	a := b.peer("amane")
+	if a == nil || a.missing != "" {
+		return rw.target.text + ": not checked: amane not measured", unchecked
+	}
+	av, okA := rw.value(b.results["amane"])
+	var pv float64
+	okP := false
+	if p := b.peer(rw.target.peer); p != nil && p.missing == "" {
+		pv, okP = rw.value(b.results[p.name])
+	}
+	v, ok := rw.target.check(av, okA, pv, okP)
+	return rw.target.text + ": " + v, ok
 }
 
 func (b *bench) peer(name string) *peer {

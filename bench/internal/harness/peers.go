@@ -7,14 +7,23 @@ import (
 	"strings"
 )
 
+// OneClientLimits are the lines of AmaneConfig's [server] table that let one
+// client stand for a whole network, as dnsperf does: no per-client rate
+// limit, and a per-device share of the upstream (an eighth of
+// max_concurrent) above dnsperf's 500 outstanding misses, as unbound's
+// num-queries-per-thread is raised so that it never binds. A scenario of
+// several devices (the fairness scenario) replaces them.
+const OneClientLimits = "rate_limit = 0 # per-client limit off: dnsperf is one client\n" +
+	"max_concurrent = 4096 # an eighth, a device's share, is 512: above dnsperf -q 500\n"
+
 // AmaneConfig returns amane's TOML config: listen on listen, forward to
-// upstream (host:port) over UDP, cache on, per-client rate limit off (dnsperf
-// is one client), state in stateDir.
+// upstream (host:port) over UDP, cache on, OneClientLimits, state in
+// stateDir.
 func AmaneConfig(stateDir, listen, upstream string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "state_dir = %q\n\n", stateDir)
 	fmt.Fprintf(&b, "[server]\nlisten = [%q]\nallow = [\"127.0.0.0/8\"]\n", listen)
-	b.WriteString("rate_limit = 0 # per-client limit off: dnsperf is one client\n\n")
+	b.WriteString(OneClientLimits + "\n")
 	fmt.Fprintf(&b, "[upstream]\nservers = [%q]\ntimeout = \"2s\"\n\n", "udp://"+upstream)
 	b.WriteString("[cache]\nentries = 100000\n\n")
 	// Only what the run gives: the catalog's default lists are on the
