@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -264,5 +265,36 @@ func BenchmarkActivityPage(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestHomeSaysWhenNoActivityIsKept: with log = "off" a child's line does
+// not read "0 blocked attempts today", which would tell a parent that
+// nothing was tried; it says nothing is kept, in the page's language.
+func TestHomeSaysWhenNoActivityIsKept(t *testing.T) {
+	tc := newTestConsole(t)
+	tc.withAdam(t)
+	cookie, _ := tc.session(t)
+	for _, tt := range []struct{ log, lang, want, not string }{
+		{"children", "en", "0 blocked attempts today", "not kept"},
+		{"off", "en", "Activity is not kept for this child", "blocked attempts today"},
+		{"off", "fr", "L’activité de cet enfant n’est pas conservée", "tentative"},
+		{"off", "ar", "لا يُحفظ نشاط هذا الطفل", "محاولة"},
+	} {
+		b, err := os.ReadFile(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf := regexp.MustCompile(`(?m)^\[activity\]\nlog = ".*"\n`).ReplaceAllString(string(b), "")
+		conf = strings.Replace(conf, "[catalog]\n", "[activity]\nlog = \""+tt.log+"\"\n[catalog]\n", 1)
+		if err := os.WriteFile(tc.path, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tc.restart(t)
+		cookie, _ = tc.session(t)
+		body := tc.get(cookie, "/", tt.lang).Body.String()
+		if !strings.Contains(body, tt.want) || strings.Contains(body, tt.not) {
+			t.Errorf("log = %q, %s: Home does not say %q, or says %q", tt.log, tt.lang, tt.want, tt.not)
+		}
 	}
 }

@@ -29,6 +29,10 @@ type child struct {
 	// Blocked and Adult are today's blocked attempts, and those of them
 	// at adult sites.
 	Blocked, Adult int
+	// NotKept says that no attempt is counted for this child ([activity]
+	// log = "off", or activity = false on the profile): the page says so
+	// rather than "0 blocked attempts today".
+	NotKept bool
 }
 
 type childDevice struct {
@@ -99,7 +103,8 @@ func (c *Console) home(r *http.Request) homeData {
 	d.Alerts = c.homeAlerts(r, homeAlertRows)
 	weekend := d.Now.Weekday() == time.Saturday || d.Now.Weekday() == time.Sunday
 	for _, p := range cfg.Profiles {
-		ch := child{Name: p.Name, Paused: paused[p.Name], Blocked: int(today[p.Name].Blocked), Adult: int(today[p.Name].Adult)}
+		ch := child{Name: p.Name, Paused: paused[p.Name], Blocked: int(today[p.Name].Blocked), Adult: int(today[p.Name].Adult),
+			NotKept: cfg.Activity.Log == activity.LogOff || p.Activity != nil && !*p.Activity}
 		ch.Window, _ = pol.ScheduleAt(p.Name, now)
 		ch.Window.Until = ch.Window.Until.In(loc)
 		if !ch.Window.All && ch.Window.Active() {
