@@ -42,6 +42,9 @@ const (
 	// find its top ones (space-saving: a new name replaces the rarest).
 	trackNames = 4 * TopNames
 	maxRecent  = 10000
+	// maxApps bounds the apps a stored hour may hold: a damaged record
+	// never makes the writer allocate more.
+	maxApps = 1024
 )
 
 // DefaultConfig is [activity] when the file does not say.

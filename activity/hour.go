@@ -20,6 +20,9 @@ type Hour struct {
 	Mandatory uint32                                // blocked by a mandatory category
 	ByReason  [len(reasons)]uint32                  // blocked, indexed by policy.Why
 	Cats      [blocklist.NumCategories]CategoryHour // by category
+	// Apps are the minutes of use of each app (of the built-in catalog)
+	// the device reached this hour, by the app's id.
+	Apps []AppHour
 	// Top are the most asked names, at most TopNames once written; empty
 	// when the privacy mode keeps no name for the device.
 	Top []NameCount
@@ -34,14 +37,21 @@ type CategoryHour struct {
 	Minutes uint64 // bit m: the device resolved a name of the category in minute m
 }
 
+// AppHour is one app's share of an Hour.
+type AppHour struct {
+	ID      string // the catalog id: "tiktok"
+	Minutes uint64 // bit m: an answer for one of the app's names in minute m
+}
+
 // NameCount is a name and how often it was asked.
 type NameCount struct {
 	Name  string `json:"name"`
 	Count uint32 `json:"count"`
 }
 
-// add counts ev; name is "" when the privacy mode keeps none.
-func (h *Hour) add(ev *Event, name string) {
+// add counts ev; name is "" when the privacy mode keeps none; app is the
+// catalog id of the app an answered name was for, "" for none.
+func (h *Hour) add(ev *Event, name, app string) {
 	h.Queries++
 	blocked := ev.Action == policy.Block
 	if blocked {
@@ -63,9 +73,23 @@ func (h *Hour) add(ev *Event, name string) {
 			c.Minutes |= minute
 		}
 	}
+	if app != "" {
+		h.app(app).Minutes |= minute
+	}
 	if name != "" {
 		h.count(name)
 	}
+}
+
+// app returns id's share of h, added if new: an hour holds a few apps.
+func (h *Hour) app(id string) *AppHour {
+	for i := range h.Apps {
+		if h.Apps[i].ID == id {
+			return &h.Apps[i]
+		}
+	}
+	h.Apps = append(h.Apps, AppHour{ID: id})
+	return &h.Apps[len(h.Apps)-1]
 }
 
 // count adds one to name's count, the space-saving way: when the hour
@@ -166,8 +190,9 @@ func (t *nameTracker) down(i int) {
 	}
 }
 
-// hourVersion is the first byte of an encoded Hour.
-const hourVersion = 1
+// hourVersion is the first byte of an encoded Hour. Version 1 had no
+// apps; it is still read.
+const hourVersion = 2
 
 // encode writes h compactly (varints; categories only when used): an SD
 // card keeps a month of them for every device.
@@ -189,6 +214,11 @@ func (h *Hour) encode() []byte {
 		}
 	}
 	b = append(b, 0)
+	b = binary.AppendUvarint(b, uint64(len(h.Apps)))
+	for _, a := range h.Apps {
+		b = appendString(b, a.ID)
+		b = binary.AppendUvarint(b, a.Minutes)
+	}
 	top := h.top()
 	b = binary.AppendUvarint(b, uint64(len(top)))
 	for _, t := range top {
@@ -208,7 +238,8 @@ var errCorrupt = errors.New("corrupt activity record")
 // decodeHour reads what encode wrote.
 func decodeHour(b []byte) (*Hour, error) {
 	r := reader{b: b}
-	if r.byte() != hourVersion {
+	version := r.byte()
+	if version != 1 && version != hourVersion {
 		return nil, errCorrupt
 	}
 	h := &Hour{Profile: r.string()}
@@ -226,6 +257,15 @@ func decodeHour(b []byte) (*Hour, error) {
 		}
 		c := &h.Cats[i-1]
 		c.Queries, c.Blocked, c.Minutes = r.u32(), r.u32(), r.uvarint()
+	}
+	if version >= 2 {
+		n := r.uvarint()
+		for i := uint64(0); i < n && r.err == nil; i++ {
+			if i >= maxApps {
+				return nil, errCorrupt
+			}
+			h.Apps = append(h.Apps, AppHour{ID: r.string(), Minutes: r.uvarint()})
+		}
 	}
 	n := r.uvarint()
 	for i := uint64(0); i < n && r.err == nil; i++ {

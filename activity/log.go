@@ -5,8 +5,10 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/blocklist/catalog"
 	"github.com/amane-dns/amane/policy"
 	bolt "go.etcd.io/bbolt"
 )
@@ -165,14 +167,33 @@ func (l *Log) record(ev *Event) {
 	if names {
 		name = ev.Name()
 	}
+	app := appOf(ev)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.hourLocked(key, id.Profile, ev.At).add(ev, name)
+	l.hourLocked(key, id.Profile, ev.At).add(ev, name, app)
 	if names && l.cfg.Recent > 0 {
 		l.deviceLocked(key, id.Profile, ev.At).add(Entry{At: ev.At, Device: key.String(), Profile: id.Profile, Name: name,
 			qtype: ev.QType, cats: ev.Categories, Blocked: ev.Blocked(), Cached: ev.Cached, Upstream: ev.Upstream,
 			Reason: Reason(ev), App: policy.Decision{Service: ev.Service}.ServiceID()})
 	}
+}
+
+// appOf returns the catalog id of the app an answer was for, "" for none
+// and for a blocked one (a safe-search rewrite is still time in the app). The resolver names the app only when a rule about it decided
+// (an app blocked, or counted in a budget); the others are matched here,
+// off its path, so that a week's chart of apps counts every minute.
+func appOf(ev *Event) string {
+	if ev.Action == policy.Block {
+		return ""
+	}
+	if ev.Service > 0 {
+		return policy.Decision{Service: ev.Service}.ServiceID()
+	}
+	m := catalog.DefaultMatcher().Lookup(unsafe.String(&ev.name[0], ev.nameLen)) // not kept: a view of the slot
+	if all := catalog.Services(); m.Matched() && m.Service < len(all) {
+		return all[m.Service].ID
+	}
+	return ""
 }
 
 // deviceLocked returns key's log, making room for it if it is new.

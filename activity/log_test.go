@@ -2,11 +2,13 @@ package activity
 
 import (
 	"bytes"
+	"maps"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/amane-dns/amane/blocklist"
+	"github.com/amane-dns/amane/blocklist/catalog"
 	"github.com/amane-dns/amane/policy"
 	bolt "go.etcd.io/bbolt"
 )
@@ -216,5 +218,75 @@ func TestConfigNamesTheField(t *testing.T) {
 	}
 	if d := DefaultConfig(); d.Validate() != nil {
 		t.Errorf("the default is invalid: %v", d.Validate())
+	}
+}
+
+// TestAWeekOfAppTimeIsKeptInTheAggregates: the minutes in each app come
+// from the hourly aggregates, so a week's chart counts days the recent
+// log has long forgotten. An app is known by the resolver's decision (a
+// budget counting it) or, for every other answer, by its names in the
+// catalog; a blocked attempt is no time spent, and the minutes survive a
+// restart and the counts privacy mode (they are no names).
+func TestAWeekOfAppTimeIsKeptInTheAggregates(t *testing.T) {
+	p := family(t)
+	db := openDB(t)
+	c := &clock{t0}
+	l := newLog(t, db, LogCounts, c)
+	monday := t0.AddDate(0, 0, -1)
+	for i := range 5 { // Monday: 5 minutes of TikTok, matched by name
+		l.Record(event(p, tablet, "www.tiktok.com", monday.Add(time.Duration(i)*time.Minute)))
+	}
+	ev := event(p, tablet, "v16.tiktokcdn.com", t0) // Tuesday: one more
+	l.Record(ev)
+	ev = event(p, tablet, "roblox.example", t0.Add(time.Minute)) // named by the decision
+	ev.Service = serviceOf(t, "roblox")
+	l.Record(ev)
+	l.Record(blocked(event(p, tablet, "www.instagram.com", t0.Add(2*time.Minute)), policy.ByService))
+	l.Flush()
+
+	l = newLog(t, db, LogCounts, c) // a restart: the aggregates are read back
+	weeks, err := l.Totals(Who{Device: "tablet"}, monday, t0.Add(time.Hour), Weekly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(weeks) != 1 {
+		t.Fatalf("%d weeks, want 1: %+v", len(weeks), weeks)
+	}
+	want := map[string]int{"tiktok": 6, "roblox": 1}
+	if got := weeks[0].Apps; !maps.Equal(got, want) {
+		t.Errorf("minutes by app %v, want %v", got, want)
+	}
+	if len(weeks[0].Top) != 0 {
+		t.Errorf("counts mode kept names: %v", weeks[0].Top)
+	}
+}
+
+// serviceOf is the Event.Service of the catalog's app id.
+func serviceOf(t *testing.T, id string) uint16 {
+	for i, s := range catalog.Services() {
+		if s.ID == id {
+			return uint16(i + 1)
+		}
+	}
+	t.Fatalf("no app %q in the catalog", id)
+	return 0
+}
+
+// TestAnHourWrittenBeforeAppsIsStillRead: version 1 records (no apps)
+// from before the upgrade decode as they were.
+func TestAnHourWrittenBeforeAppsIsStillRead(t *testing.T) {
+	h := &Hour{Profile: "yasmine", Queries: 7, Blocked: 2, Top: []NameCount{{"a.example", 7}}}
+	h.Cats[blocklist.Games] = CategoryHour{Queries: 5, Minutes: 0b101}
+	v2 := h.encode()
+	// Version 1 is version 2 without the apps' count (0 here).
+	cut := len(v2) - len(appendString(nil, "a.example")) - 1 /* top's count */ - 1 /* one top name */ - 1 /* no apps */
+	v1 := append([]byte{1}, v2[1:cut]...)
+	v1 = append(v1, v2[cut+1:]...)
+	got, err := decodeHour(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Queries != 7 || got.Cats[blocklist.Games] != h.Cats[blocklist.Games] || len(got.Top) != 1 || got.Top[0] != h.Top[0] || got.Apps != nil {
+		t.Errorf("version 1 read as %+v", got)
 	}
 }

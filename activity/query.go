@@ -70,7 +70,10 @@ type Total struct {
 	// minutes in which the device resolved one of them (active minutes, as
 	// budgets count them).
 	Categories map[string]CategoryTotal `json:"categories,omitempty"`
-	Top        []NameCount              `json:"top,omitempty"`
+	// Apps are the minutes of use of each app of the built-in catalog, by
+	// its id.
+	Apps map[string]int `json:"apps,omitempty"`
+	Top  []NameCount    `json:"top,omitempty"`
 }
 
 // CategoryTotal is one category's share of a Total.
@@ -94,7 +97,7 @@ func (l *Log) Totals(who Who, from, to time.Time, by Period) ([]Total, error) {
 		start := l.periodStart(hourStart(hour), by)
 		t := byStart[start]
 		if t == nil {
-			t = &Total{Start: start, ByReason: map[string]uint32{}, Categories: map[string]CategoryTotal{}}
+			t = &Total{Start: start, ByReason: map[string]uint32{}, Categories: map[string]CategoryTotal{}, Apps: map[string]int{}}
 			byStart[start] = t
 			tops[start] = map[string]uint32{}
 		}
@@ -137,6 +140,9 @@ func (t *Total) add(h *Hour) {
 		ct.Blocked += c.Blocked
 		ct.Minutes += popcount(c.Minutes)
 		t.Categories[id] = ct
+	}
+	for _, a := range h.Apps {
+		t.Apps[a.ID] += popcount(a.Minutes)
 	}
 }
 

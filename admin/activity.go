@@ -151,7 +151,7 @@ func (c *Console) activity(r *http.Request, profile, q string) activityData {
 		if err != nil {
 			c.opts.Log.Warn("activity totals", "err", err)
 		}
-		bars := useBars(ts, mine, p.from, lg)
+		bars := useBars(ts, lg)
 		d.Charts = append(d.Charts, barChart(l.T(p.title), l.T("act.no_use"), bars, rtl, func(m int) string {
 			return l.Duration(time.Duration(m) * time.Minute)
 		}))
@@ -159,48 +159,28 @@ func (c *Console) activity(r *http.Request, profile, q string) activityData {
 	return d
 }
 
-// useBars are the minutes of use per category (from the aggregates) and
-// per app (from the recent log: minutes in which a name of the app was
-// answered) since from, most first, at most 8.
-func useBars(ts []activity.Total, recent []activity.Entry, from time.Time, lg string) []bar {
-	cats := map[string]int{}
+// useBars are the minutes of use per category and per app (the apps of
+// the built-in catalog: minutes in which one of its names was answered),
+// from the aggregates, most first, at most 8.
+func useBars(ts []activity.Total, lg string) []bar {
+	cats, apps := map[string]int{}, map[string]int{}
 	for _, t := range ts {
 		for id, ct := range t.Categories {
-			if ct.Minutes > 0 {
-				cats[id] += ct.Minutes
-			}
+			cats[id] += ct.Minutes
+		}
+		for id, m := range t.Apps {
+			apps[id] += m
 		}
 	}
 	var out []bar
 	for id, m := range cats {
-		if c, err := blocklist.ParseCategory(id); err == nil {
+		if c, err := blocklist.ParseCategory(id); err == nil && m > 0 {
 			out = append(out, bar{c.Label(lg), m})
 		}
 	}
-	// The log names an answer's app only when a rule about it decided
-	// (blocked, or counted in a budget): the others are matched here, off
-	// the resolver's path.
-	apps := map[string]map[int64]bool{}
-	match, all := catalog.DefaultMatcher(), catalog.Services()
-	for _, e := range recent {
-		if e.Blocked || e.At.Before(from) {
-			continue
-		}
-		id := e.App
-		if m := match.Lookup(e.Name); id == "" && m.Matched() && m.Service < len(all) {
-			id = all[m.Service].ID
-		}
-		if id == "" {
-			continue
-		}
-		if apps[id] == nil {
-			apps[id] = map[int64]bool{}
-		}
-		apps[id][e.At.Unix()/60] = true
-	}
-	for id, ms := range apps {
-		if s, ok := catalog.ByID(id); ok {
-			out = append(out, bar{s.Name(lg), len(ms)})
+	for id, m := range apps {
+		if s, ok := catalog.ByID(id); ok && m > 0 {
+			out = append(out, bar{s.Name(lg), m})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
