@@ -31,10 +31,10 @@ func TestMetricsParseAndNameNoClient(t *testing.T) {
 	ev := activity.Event{At: time.Now(), Client: client, QType: 1, Action: policy.Block,
 		Categories: blocklist.CategoriesOf(blocklist.Adult)}
 	ev.SetName("secret-site.example")
-	m.Observe(ev, policy.Identity{Device: "Yasmine's tablet", Profile: "yasmine"})
+	m.Observe(&ev, policy.Identity{Device: "Yasmine's tablet", Profile: "yasmine"})
 	ev = activity.Event{At: time.Now(), Client: client, QType: 28, Cached: true}
 	ev.SetName("cached-site.example")
-	m.Observe(ev, policy.Identity{Device: "Yasmine's tablet", Profile: "yasmine"})
+	m.Observe(&ev, policy.Identity{Device: "Yasmine's tablet", Profile: "yasmine"})
 
 	rec := httptest.NewRecorder()
 	m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
