@@ -141,7 +141,7 @@ func TestTopNamesKeepTheHeavyHitters(t *testing.T) {
 			continue
 		}
 		found := false
-		for _, nc := range h.track.heap {
+		for _, nc := range h.track.counts() {
 			found = found || nc.Name == name
 		}
 		if !found {

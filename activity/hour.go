@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/bits"
-	"slices"
 	"sort"
 
 	"github.com/amane-dns/amane/blocklist"
@@ -28,6 +27,7 @@ type Hour struct {
 	Top []NameCount
 	// track counts names while the hour is being recorded (space-saving).
 	track *nameTracker
+	dirty bool // changed since the last flush
 }
 
 // CategoryHour is one category's share of an Hour.
@@ -107,7 +107,7 @@ func (h *Hour) top() []NameCount {
 	if h.track == nil {
 		return h.Top
 	}
-	out := slices.Clone(h.track.heap)
+	out := h.track.counts()
 	sort.Slice(out, func(i, j int) bool {
 		return out[i].Count > out[j].Count || out[i].Count == out[j].Count && out[i].Name < out[j].Name
 	})
@@ -118,17 +118,24 @@ func (h *Hour) top() []NameCount {
 // so that a name asked again and the rarest name giving way to a new one
 // each cost O(log trackNames), not a scan of every name tracked. A device
 // asks mostly names it has not asked this hour: the scan it replaces was
-// most of the activity writer's time.
+// most of the activity writer's time. The map points at the counters,
+// which know their place in the heap: moving one touches no map.
 type nameTracker struct {
-	heap []NameCount      // heap[0] is the rarest
-	at   map[string]int32 // name -> its index in heap
+	heap []*nameCounter // heap[0] is the rarest
+	at   map[string]*nameCounter
+}
+
+type nameCounter struct {
+	NameCount
+	i int // index in heap
 }
 
 func newNameTracker(top []NameCount) *nameTracker {
-	t := &nameTracker{heap: make([]NameCount, 0, trackNames), at: make(map[string]int32, trackNames)}
+	t := &nameTracker{heap: make([]*nameCounter, 0, trackNames), at: make(map[string]*nameCounter, trackNames)}
 	for _, n := range top {
-		t.at[n.Name] = int32(len(t.heap))
-		t.heap = append(t.heap, n)
+		c := &nameCounter{n, len(t.heap)}
+		t.at[n.Name] = c
+		t.heap = append(t.heap, c)
 	}
 	for i := len(t.heap)/2 - 1; i >= 0; i-- {
 		t.down(i)
@@ -137,29 +144,40 @@ func newNameTracker(top []NameCount) *nameTracker {
 }
 
 func (t *nameTracker) count(name string) {
-	if i, ok := t.at[name]; ok {
-		t.heap[i].Count++
-		t.down(int(i))
+	if c, ok := t.at[name]; ok {
+		c.Count++
+		t.down(c.i)
 		return
 	}
 	if len(t.heap) < trackNames {
-		t.at[name] = int32(len(t.heap))
-		t.heap = append(t.heap, NameCount{name, 1})
-		t.up(len(t.heap) - 1)
+		c := &nameCounter{NameCount{name, 1}, len(t.heap)}
+		t.at[name] = c
+		t.heap = append(t.heap, c)
+		t.up(c.i)
 		return
 	}
-	delete(t.at, t.heap[0].Name)
-	t.heap[0].Name = name
-	t.heap[0].Count++
-	t.at[name] = 0
+	c := t.heap[0]
+	delete(t.at, c.Name)
+	c.Name = name
+	c.Count++
+	t.at[name] = c
 	t.down(0)
+}
+
+// counts returns the tracked names and their counts.
+func (t *nameTracker) counts() []NameCount {
+	out := make([]NameCount, len(t.heap))
+	for i, c := range t.heap {
+		out[i] = c.NameCount
+	}
+	return out
 }
 
 func (t *nameTracker) less(i, j int) bool { return t.heap[i].Count < t.heap[j].Count }
 
 func (t *nameTracker) swap(i, j int) {
 	t.heap[i], t.heap[j] = t.heap[j], t.heap[i]
-	t.at[t.heap[i].Name], t.at[t.heap[j].Name] = int32(i), int32(j)
+	t.heap[i].i, t.heap[j].i = i, j
 }
 
 func (t *nameTracker) up(i int) {

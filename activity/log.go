@@ -32,7 +32,10 @@ type Log struct {
 	mu      sync.Mutex // guards following
 	devices map[devKey]*deviceLog
 	hours   map[hourKey]*Hour // the aggregates not yet written, and the current hour's
-	dirty   map[hourKey]bool
+	// last is the aggregate hourLocked returned last: a page load is a
+	// burst of answers for one device in one hour.
+	last    *Hour
+	lastKey hourKey
 	flushed time.Time // the last write, for Status
 }
 
@@ -109,7 +112,7 @@ func New(db *bolt.DB, cfg Config, opts Options) (*Log, error) {
 		}
 	}
 	return &Log{cfg: cfg, db: db, loc: opts.Location, now: opts.Now, log: opts.Log, observe: opts.Observe,
-		devices: map[devKey]*deviceLog{}, hours: map[hourKey]*Hour{}, dirty: map[hourKey]bool{}}, nil
+		devices: map[devKey]*deviceLog{}, hours: map[hourKey]*Hour{}}, nil
 }
 
 // DrainEvery is how often Run takes what the resolver put in the ring.
@@ -229,6 +232,10 @@ func (d *deviceLog) add(e Entry) {
 // if this hour was written before (a restart in the middle of it).
 func (l *Log) hourLocked(key devKey, profile string, at time.Time) *Hour {
 	hk := hourKey{hour: unixHour(at), dev: key}
+	if l.last != nil && l.lastKey == hk {
+		l.last.Profile, l.last.dirty = profile, true
+		return l.last
+	}
 	h := l.hours[hk]
 	if h == nil {
 		h = l.readHour(hk)
@@ -238,8 +245,8 @@ func (l *Log) hourLocked(key devKey, profile string, at time.Time) *Hour {
 		h.Device = key.String()
 		l.hours[hk] = h
 	}
-	h.Profile = profile
-	l.dirty[hk] = true
+	h.Profile, h.dirty = profile, true
+	l.last, l.lastKey = h, hk
 	return h
 }
 

@@ -43,19 +43,23 @@ func (l *Log) Flush() {
 	defer l.mu.Unlock()
 	now := l.now()
 	current := unixHour(now)
-	if l.db != nil && len(l.dirty) > 0 {
+	dirty := false
+	for _, h := range l.hours {
+		dirty = dirty || h.dirty
+	}
+	if l.db != nil && dirty {
 		cutoff := unixHour(now.Add(-l.cfg.Retention))
 		err := l.db.Update(func(tx *bolt.Tx) error {
 			top := tx.Bucket(hoursBucket)
-			for hk := range l.dirty {
-				if hk.hour <= cutoff {
+			for hk, h := range l.hours {
+				if !h.dirty || hk.hour <= cutoff {
 					continue
 				}
 				b, err := top.CreateBucketIfNotExists(hourName(hk.hour))
 				if err != nil {
 					return err
 				}
-				if err := b.Put([]byte(hk.dev.String()), l.hours[hk].encode()); err != nil {
+				if err := b.Put([]byte(hk.dev.String()), h.encode()); err != nil {
 					return err
 				}
 			}
@@ -67,8 +71,9 @@ func (l *Log) Flush() {
 		}
 		l.flushed = now
 	}
-	clear(l.dirty)
-	for hk := range l.hours {
+	l.last = nil
+	for hk, h := range l.hours {
+		h.dirty = false
 		// Past hours are in bbolt now; without a database the current
 		// hour is all there is (and all a restart loses).
 		if hk.hour < current && l.db != nil || hk.hour+1 < current {
