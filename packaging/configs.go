@@ -58,9 +58,10 @@ var Flavors = []Flavor{
 		Edits: []Edit{
 			edit(`state_dir = .*`, `state_dir = "/etc/amane/state"`),
 			edit(`listen = .*`, `listen = ["127.0.0.1:5353"]   # dnsmasq forwards here`),
-			// Every question comes from dnsmasq, so a per-address limit
-			// would throttle the whole house at once.
-			edit(`rate_limit = 100 .*`, `rate_limit = 0          # every query comes from dnsmasq: no per-address limit`),
+			// Every question comes from dnsmasq, which adds the device's
+			// MAC: with dnsmasq a trusted forwarder (below), the rate
+			// limit and the upstream shares are per device, and the
+			// example's limit holds. dnsmasq itself is never limited.
 			edit(`memory = "32MiB" .*`, `memory = "8MiB"         # a 128 MB router: see packaging/README.md, Memory`),
 			edit(`entries = 100000 .*`, `entries = 20000         # most answers kept`),
 			// dnsmasq on this router adds each device's MAC (add-mac);
