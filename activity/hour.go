@@ -19,6 +19,9 @@ type Hour struct {
 	Mandatory uint32                                // blocked by a mandatory category
 	ByReason  [len(reasons)]uint32                  // blocked, indexed by policy.Why
 	Cats      [blocklist.NumCategories]CategoryHour // by category
+	// Minutes has bit m set when the device was answered a name in minute
+	// m, whatever its category: its time online.
+	Minutes uint64
 	// Apps are the minutes of use of each app (of the built-in catalog)
 	// the device reached this hour, by the app's id.
 	Apps []AppHour
@@ -64,6 +67,9 @@ func (h *Hour) add(ev *Event, name, app string) {
 		}
 	}
 	minute := uint64(1) << (ev.At.Unix() / 60 % 60)
+	if !blocked {
+		h.Minutes |= minute
+	}
 	for cs := uint32(ev.Categories); cs != 0; cs &= cs - 1 {
 		c := &h.Cats[bits.TrailingZeros32(cs)]
 		if blocked {
@@ -209,7 +215,7 @@ func (t *nameTracker) down(i int) {
 }
 
 // hourVersion is the first byte of an encoded Hour. Version 1 had no
-// apps; it is still read.
+// minutes online and no apps; it is still read.
 const hourVersion = 2
 
 // encode writes h compactly (varints; categories only when used): an SD
@@ -232,6 +238,7 @@ func (h *Hour) encode() []byte {
 		}
 	}
 	b = append(b, 0)
+	b = binary.AppendUvarint(b, h.Minutes)
 	b = binary.AppendUvarint(b, uint64(len(h.Apps)))
 	for _, a := range h.Apps {
 		b = appendString(b, a.ID)
@@ -277,6 +284,7 @@ func decodeHour(b []byte) (*Hour, error) {
 		c.Queries, c.Blocked, c.Minutes = r.u32(), r.u32(), r.uvarint()
 	}
 	if version >= 2 {
+		h.Minutes = r.uvarint()
 		n := r.uvarint()
 		for i := uint64(0); i < n && r.err == nil; i++ {
 			if i >= maxApps {

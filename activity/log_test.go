@@ -252,6 +252,9 @@ func TestAWeekOfAppTimeIsKeptInTheAggregates(t *testing.T) {
 	if len(weeks) != 1 {
 		t.Fatalf("%d weeks, want 1: %+v", len(weeks), weeks)
 	}
+	if weeks[0].Minutes != 7 {
+		t.Errorf("%d minutes online, want 7 (5 on Monday, 2 on Tuesday; the block is none)", weeks[0].Minutes)
+	}
 	want := map[string]int{"tiktok": 6, "roblox": 1}
 	if got := weeks[0].Apps; !maps.Equal(got, want) {
 		t.Errorf("minutes by app %v, want %v", got, want)
@@ -279,9 +282,9 @@ func TestAnHourWrittenBeforeAppsIsStillRead(t *testing.T) {
 	h.Cats[blocklist.Games] = CategoryHour{Queries: 5, Minutes: 0b101}
 	v2 := h.encode()
 	// Version 1 is version 2 without the apps' count (0 here).
-	cut := len(v2) - len(appendString(nil, "a.example")) - 1 /* top's count */ - 1 /* one top name */ - 1 /* no apps */
+	cut := len(v2) - len(appendString(nil, "a.example")) - 1 /* top's count */ - 1 /* one top name */ - 1 /* no apps */ - 1 /* no minutes */
 	v1 := append([]byte{1}, v2[1:cut]...)
-	v1 = append(v1, v2[cut+1:]...)
+	v1 = append(v1, v2[cut+2:]...)
 	got, err := decodeHour(v1)
 	if err != nil {
 		t.Fatal(err)

@@ -61,11 +61,14 @@ const (
 
 // Total is what one device (or all) did in one day or week.
 type Total struct {
-	Start     time.Time         `json:"start"` // local midnight of the day, or of the week's Monday
-	Queries   uint32            `json:"queries"`
-	Blocked   uint32            `json:"blocked"`
-	Mandatory uint32            `json:"mandatory"`
-	ByReason  map[string]uint32 `json:"by_reason,omitempty"`
+	Start     time.Time `json:"start"` // local midnight of the day, or of the week's Monday
+	Queries   uint32    `json:"queries"`
+	Blocked   uint32    `json:"blocked"`
+	Mandatory uint32    `json:"mandatory"`
+	// Minutes are the minutes in which the device was answered a name:
+	// its time online.
+	Minutes  int               `json:"minutes"`
+	ByReason map[string]uint32 `json:"by_reason,omitempty"`
 	// Categories are by category id: answered and blocked names, and the
 	// minutes in which the device resolved one of them (active minutes, as
 	// budgets count them).
@@ -125,6 +128,7 @@ func (t *Total) add(h *Hour) {
 	t.Queries += h.Queries
 	t.Blocked += h.Blocked
 	t.Mandatory += h.Mandatory
+	t.Minutes += popcount(h.Minutes)
 	for why, n := range h.ByReason {
 		if n > 0 {
 			t.ByReason[reasons[why]] += n

@@ -156,7 +156,33 @@ func (c *Console) activity(r *http.Request, profile, q string) activityData {
 			return l.Duration(time.Duration(m) * time.Minute)
 		}))
 	}
+	// Time online, day by day since Monday: the week's shape at a glance.
+	days, err := c.app.ActivityTotals(activity.Who{Profile: d.Profile}, week, now, activity.Daily)
+	if err != nil {
+		c.opts.Log.Warn("activity totals", "err", err)
+	}
+	d.Charts = append(d.Charts, barChart(l.T("act.chart_days"), l.T("act.no_use"), dayBars(days, week, day, l), rtl,
+		func(m int) string { return l.Duration(time.Duration(m) * time.Minute) }))
 	return d
+}
+
+// dayBars is one bar per day from week (a Monday) to today: the minutes
+// online, 0 for a day with none; nothing when no day has any.
+func dayBars(ts []activity.Total, week, today time.Time, l *web.Localizer) []bar {
+	var out []bar
+	if !slices.ContainsFunc(ts, func(t activity.Total) bool { return t.Minutes > 0 }) {
+		return nil
+	}
+	for d := week; !d.After(today); d = d.AddDate(0, 0, 1) {
+		b := bar{Label: l.Weekday(d.Weekday())}
+		for _, t := range ts {
+			if t.Start.Equal(d) {
+				b.Minutes = t.Minutes
+			}
+		}
+		out = append(out, b)
+	}
+	return out
 }
 
 // useBars are the minutes of use per category and per app (the apps of

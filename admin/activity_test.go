@@ -2,12 +2,14 @@ package admin
 
 import (
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/amane-dns/amane/activity"
 	"github.com/amane-dns/amane/blocklist/catalog"
+	"github.com/amane-dns/amane/internal/web"
 	"github.com/amane-dns/amane/policy"
 )
 
@@ -133,17 +136,17 @@ func TestTheActivityPageShowsWhyAndAllowsInOneTap(t *testing.T) {
 
 	tiktok, _ := catalog.ByID("tiktok")
 	youtube, _ := catalog.ByID("youtube")
-	for _, tt := range []struct{ lang, games, app, line, dir string }{
-		{"en", "Games", tiktok.Name("en") + " is blocked", "2 blocked attempts today", "ltr"},
-		{"fr", "Jeux vidéo", tiktok.Name("fr") + " est bloqué", "2 tentatives bloquées aujourd&#39;hui", "ltr"},
-		{"ar", "الألعاب", tiktok.Name("ar") + " محجوب", "محاولتان محجوبتان اليوم", "rtl"},
+	for _, tt := range []struct{ lang, games, app, line, dir, days string }{
+		{"en", "Games", tiktok.Name("en") + " is blocked", "2 blocked attempts today", "ltr", "Time online, day by day"},
+		{"fr", "Jeux vidéo", tiktok.Name("fr") + " est bloqué", "2 tentatives bloquées aujourd&#39;hui", "ltr", "Temps en ligne, jour par jour"},
+		{"ar", "الألعاب", tiktok.Name("ar") + " محجوب", "محاولتان محجوبتان اليوم", "rtl", "الوقت على الإنترنت، يومًا بيوم"},
 	} {
 		w := tc.get(cookie, "/activity?profile=adam", tt.lang)
 		body := w.Body.String()
 		if w.Code != http.StatusOK {
 			t.Fatalf("%s: %d", tt.lang, w.Code)
 		}
-		for _, want := range []string{"game.example", tt.games, tt.app, `action="/activity/allow"`, `dir="` + tt.dir + `"`, "<svg", "<rect", youtube.Name(tt.lang), `action="/activity/deny"`} {
+		for _, want := range []string{"game.example", tt.games, tt.app, `action="/activity/allow"`, `dir="` + tt.dir + `"`, "<svg", "<rect", youtube.Name(tt.lang), `action="/activity/deny"`, tt.days} {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s: the Activity page lacks %q", tt.lang, want)
 			}
@@ -237,6 +240,30 @@ func TestChartsAreMirroredInArabic(t *testing.T) {
 	}
 	if empty := string(barChart("Today", "No time counted", nil, false, fig)); strings.Contains(empty, "<svg") || !strings.Contains(empty, "No time counted") {
 		t.Errorf("an empty chart: %s", empty)
+	}
+}
+
+// TestTheDayByDayChartHasEveryDaySinceMonday: a bar for each day of the
+// week so far, a day without use at 0, and no chart at all for a week
+// without any.
+func TestTheDayByDayChartHasEveryDaySinceMonday(t *testing.T) {
+	loc := time.UTC
+	monday := time.Date(2026, 12, 7, 0, 0, 0, 0, loc)
+	wednesday := monday.AddDate(0, 0, 2)
+	locales, _ := fs.Sub(localesFS, "locales")
+	cats, err := web.NewCatalogs(locales)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := cats.For(web.French)
+	ts := []activity.Total{{Start: monday, Minutes: 90}, {Start: wednesday, Minutes: 15}}
+	got := dayBars(ts, monday, wednesday, l)
+	want := []bar{{l.Weekday(time.Monday), 90}, {l.Weekday(time.Tuesday), 0}, {l.Weekday(time.Wednesday), 15}}
+	if !slices.Equal(got, want) {
+		t.Errorf("bars %v, want %v", got, want)
+	}
+	if got := dayBars([]activity.Total{{Start: monday}}, monday, wednesday, l); got != nil {
+		t.Errorf("a week without use has bars %v", got)
 	}
 }
 
