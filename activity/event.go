@@ -2,6 +2,7 @@ package activity
 
 import (
 	"time"
+	"unsafe"
 
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/policy"
@@ -36,6 +37,10 @@ type Event struct {
 
 // SetName copies name into the event, without allocating.
 func (e *Event) SetName(name string) { e.nameLen = uint8(copy(e.name[:], name)) }
+
+// nameView is the queried name without a copy: valid only while the event
+// is, and never to be kept.
+func (e *Event) nameView() string { return unsafe.String(&e.name[0], e.nameLen) }
 
 // Name returns the queried name (a new string).
 func (e *Event) Name() string { return string(e.name[:e.nameLen]) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/bits"
 	"sort"
+	"strings"
 
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/policy"
@@ -52,9 +53,10 @@ type NameCount struct {
 	Count uint32 `json:"count"`
 }
 
-// add counts ev; name is "" when the privacy mode keeps none; app is the
-// catalog id of the app an answered name was for, "" for none.
-func (h *Hour) add(ev *Event, name, app string) {
+// add counts ev; app is the catalog id of the app an answered name was
+// for, "" for none. The name is counted apart (count), when the privacy
+// mode keeps it.
+func (h *Hour) add(ev *Event, app string) {
 	h.Queries++
 	blocked := ev.Action == policy.Block
 	if blocked {
@@ -82,9 +84,6 @@ func (h *Hour) add(ev *Event, name, app string) {
 	if app != "" {
 		h.app(app).Minutes |= minute
 	}
-	if name != "" {
-		h.count(name)
-	}
 }
 
 // app returns id's share of h, added if new: an hour holds a few apps.
@@ -100,12 +99,14 @@ func (h *Hour) app(id string) *AppHour {
 
 // count adds one to name's count, the space-saving way: when the hour
 // tracks trackNames already, the new name takes the place of the rarest,
-// and its count (an overestimate by at most that one's) with it.
-func (h *Hour) count(name string) {
+// and its count (an overestimate by at most that one's) with it. It
+// returns name's counter: its Name a string of its own (name may be a
+// view of a ring slot), its app matched once.
+func (h *Hour) count(name string) *nameCounter {
 	if h.track == nil {
 		h.track = newNameTracker(h.Top) // read back after a restart
 	}
-	h.track.count(name)
+	return h.track.count(name)
 }
 
 // top returns the TopNames most asked names, most asked first.
@@ -133,13 +134,14 @@ type nameTracker struct {
 
 type nameCounter struct {
 	NameCount
-	i int // index in heap
+	app string // appOf(Name)
+	i   int    // index in heap
 }
 
 func newNameTracker(top []NameCount) *nameTracker {
 	t := &nameTracker{heap: make([]*nameCounter, 0, trackNames), at: make(map[string]*nameCounter, trackNames)}
 	for _, n := range top {
-		c := &nameCounter{n, len(t.heap)}
+		c := &nameCounter{n, appOf(n.Name), len(t.heap)}
 		t.at[n.Name] = c
 		t.heap = append(t.heap, c)
 	}
@@ -149,25 +151,27 @@ func newNameTracker(top []NameCount) *nameTracker {
 	return t
 }
 
-func (t *nameTracker) count(name string) {
+func (t *nameTracker) count(name string) *nameCounter {
 	if c, ok := t.at[name]; ok {
 		c.Count++
 		t.down(c.i)
-		return
+		return c
 	}
+	name = strings.Clone(name)
 	if len(t.heap) < trackNames {
-		c := &nameCounter{NameCount{name, 1}, len(t.heap)}
+		c := &nameCounter{NameCount{name, 1}, appOf(name), len(t.heap)}
 		t.at[name] = c
 		t.heap = append(t.heap, c)
 		t.up(c.i)
-		return
+		return c
 	}
 	c := t.heap[0]
 	delete(t.at, c.Name)
-	c.Name = name
+	c.Name, c.app = name, appOf(name)
 	c.Count++
 	t.at[name] = c
 	t.down(0)
+	return c
 }
 
 // counts returns the tracked names and their counts.

@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/blocklist/catalog"
@@ -166,14 +165,27 @@ func (l *Log) record(ev *Event) {
 	if key.name == "" {
 		key.addr = ev.Client.Addr
 	}
-	var name string
-	if names {
-		name = ev.Name()
-	}
-	app := appOf(ev)
+	view := ev.nameView()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.hourLocked(key, id.Profile, ev.At).add(ev, name, app)
+	h := l.hourLocked(key, id.Profile, ev.At)
+	// A name the hour counts already knows its app and its string: a
+	// device asks the same names all day, and matching the catalog and
+	// copying the name are most of what an answer costs here.
+	var name, app string
+	if names {
+		c := h.count(view)
+		name, app = c.Name, c.app
+	} else {
+		app = appOf(view)
+	}
+	switch {
+	case ev.Action == policy.Block:
+		app = "" // an attempt is no time spent
+	case ev.Service > 0:
+		app = policy.Decision{Service: ev.Service}.ServiceID()
+	}
+	h.add(ev, app)
 	if names && l.cfg.Recent > 0 {
 		l.deviceLocked(key, id.Profile, ev.At).add(Entry{At: ev.At, Device: key.String(), Profile: id.Profile, Name: name,
 			qtype: ev.QType, cats: ev.Categories, Blocked: ev.Blocked(), Cached: ev.Cached, Upstream: ev.Upstream,
@@ -181,18 +193,12 @@ func (l *Log) record(ev *Event) {
 	}
 }
 
-// appOf returns the catalog id of the app an answer was for, "" for none
-// and for a blocked one (a safe-search rewrite is still time in the app). The resolver names the app only when a rule about it decided
-// (an app blocked, or counted in a budget); the others are matched here,
-// off its path, so that a week's chart of apps counts every minute.
-func appOf(ev *Event) string {
-	if ev.Action == policy.Block {
-		return ""
-	}
-	if ev.Service > 0 {
-		return policy.Decision{Service: ev.Service}.ServiceID()
-	}
-	m := catalog.DefaultMatcher().Lookup(unsafe.String(&ev.name[0], ev.nameLen)) // not kept: a view of the slot
+// appOf returns the catalog id of the app whose names hold name, "" for
+// none. The resolver names an answer's app only when a rule about it
+// decided (an app blocked, or counted in a budget); the others are matched
+// here, off its path, so that a week's chart of apps counts every minute.
+func appOf(name string) string {
+	m := catalog.DefaultMatcher().Lookup(name)
 	if all := catalog.Services(); m.Matched() && m.Service < len(all) {
 		return all[m.Service].ID
 	}
