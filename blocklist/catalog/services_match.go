@@ -114,6 +114,10 @@ type Matcher struct {
 	// entries are the distinct answers: most domains share one (a single
 	// service), so they are stored once.
 	entries []entry
+	// tails are the last two labels of every listed domain: a name whose
+	// own last two labels are not here matches nothing, found in one probe
+	// instead of one per label. Most names asked belong to no app.
+	tails map[string]struct{}
 }
 
 // entry is one listed domain's answer, with its parents' services folded
@@ -136,7 +140,7 @@ func newMatcher(services []*Service) *Matcher {
 			own[d.Name] = e
 		}
 	}
-	m := &Matcher{names: make(map[string]uint16, len(own))}
+	m := &Matcher{names: make(map[string]uint16, len(own)), tails: map[string]struct{}{}}
 	ids := map[entry]uint16{}
 	for name, e := range own {
 		for p := parent(name); p != ""; p = parent(p) {
@@ -151,8 +155,18 @@ func newMatcher(services []*Service) *Matcher {
 			m.entries = append(m.entries, e)
 		}
 		m.names[name] = id
+		m.tails[tail(name)] = struct{}{}
 	}
 	return m
+}
+
+// tail returns name's last two labels (name itself when it has fewer).
+func tail(name string) string {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return name
+	}
+	return name[strings.LastIndexByte(name[:i], '.')+1:]
 }
 
 // parent returns name without its first label, or "" when what is left
@@ -180,6 +194,9 @@ func (m *Matcher) Lookup(name string) Match {
 		name = name[:n-1]
 	}
 	if m == nil {
+		return Match{Service: -1}
+	}
+	if _, ok := m.tails[tail(name)]; !ok {
 		return Match{Service: -1}
 	}
 	for s := name; s != ""; s = parent(s) {
