@@ -149,17 +149,28 @@ func (b *Builder) Parse(list int, r io.Reader, format Format) (Stats, error) {
 // Build compiles everything added into a Set and resets the Builder. The
 // records are sorted in place and released as soon as their table exists.
 func (b *Builder) Build() (*Set, error) {
+	var names, hashed heapTable
+	s, err := b.build(&names, &hashed)
+	if err != nil {
+		return nil, err
+	}
+	s.names, s.hashed = names.t, hashed.t
+	return s, nil
+}
+
+// build compiles the clear and the hashed names into names and hashed and
+// returns the Set without its tables, then resets the Builder.
+func (b *Builder) build(names, hashed tableOut) (*Set, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
 	s := &Set{seed: b.seed, lists: b.lists}
 	var in interner
-	var err error
-	if s.names, err = buildTable(&b.names, b.lists, &in); err != nil {
+	if err := buildTable(&b.names, b.lists, &in, names); err != nil {
 		return nil, fmt.Errorf("building set: %w", err)
 	}
 	b.names = recordLog{}
-	if s.hashed, err = buildTable(&b.hashed, b.lists, &in); err != nil {
+	if err := buildTable(&b.hashed, b.lists, &in, hashed); err != nil {
 		return nil, fmt.Errorf("building set: %w", err)
 	}
 	s.entries = in.entries

@@ -2,8 +2,8 @@ package blocklist
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
+	"hash/crc32"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -148,8 +148,25 @@ func TestADamagedCompiledFileIsRefused(t *testing.T) {
 		damage  func([]byte) []byte
 		because string
 	}{
-		{"one byte of the tables flipped", func(b []byte) []byte { b[len(b)-20] ^= 0x10; return b }, "checksum"},
-		{"one byte of the seed flipped", func(b []byte) []byte { b[compiledHeader] ^= 1; return b }, "checksum"},
+		{"one byte of the tables flipped", func(b []byte) []byte { b[compiledPage+20] ^= 0x10; return b }, "checksum"},
+		{"one byte of the lines flipped", func(b []byte) []byte { b[metaAt(b)-compiledPage] ^= 0x10; return b }, "checksum"},
+		{"one byte of the seed flipped", func(b []byte) []byte { b[metaAt(b)] ^= 1; return b }, "checksum"},
+		{"the meta moved", func(b []byte) []byte { b[hdrMetaOff] ^= 1; return b }, "meta at"},
+		{"a bucket past the slots, checksum made to match", func(b []byte) []byte {
+			binary.NativeEndian.PutUint32(b[compiledPage+headerSize:], 7) // the sentinel of a one-bucket table
+			return reseal(b)
+		}, "do not span"},
+		{"a slot naming no entry, checksum made to match", func(b []byte) []byte {
+			_, slots, _, _ := tableShapeOf(t, b).sections(compiledPage)
+			binary.NativeEndian.PutUint16(b[slots+2:], 999)
+			return reseal(b)
+		}, "names entry"},
+		{"more slots than the file holds, checksum made to match", func(b []byte) []byte {
+			// The meta ends with each table's shift (u8), buckets and slots
+			// (u32): these are the clear table's slots.
+			binary.LittleEndian.PutUint32(b[len(b)-9-4:], 1<<20)
+			return reseal(b)
+		}, "the tables take"},
 		{"truncated", func(b []byte) []byte { return b[:len(b)-7] }, "truncated"},
 		{"cut inside the header", func(b []byte) []byte { return b[:30] }, "header"},
 		{"another version", func(b []byte) []byte { binary.LittleEndian.PutUint32(b[8:], compiledVersion+1); return b }, "version"},
@@ -162,6 +179,19 @@ func TestADamagedCompiledFileIsRefused(t *testing.T) {
 			_, _, err := readCompiled(bytes.NewReader(b), int64(len(b)), nil)
 			if !errors.Is(err, errCompiled) || !strings.Contains(err.Error(), tc.because) {
 				t.Fatalf("readCompiled = %v, want an error saying %q", err, tc.because)
+			}
+			// A mapping is refused alike, before anything is mapped.
+			path := filepath.Join(t.TempDir(), CompiledFile)
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if set, _, err := mapCompiled(f, int64(len(b)), nil); set != nil || !errors.Is(err, errCompiled) || !strings.Contains(err.Error(), tc.because) {
+				t.Fatalf("mapCompiled = %v, want an error saying %q", err, tc.because)
 			}
 		})
 	}
@@ -214,8 +244,8 @@ func TestSourcesReuseTheCompiledSetOnlyWhileTheListsAreTheSame(t *testing.T) {
 		{"a second start loads", func() {}, cfgs, "compiled lists loaded", Categories(0).Add(Gambling)},
 		{"a changed list is compiled again", func() { write("casino.example\nbet.example\n8.8.8.8\n") }, cfgs, "lists changed", Categories(0).Add(Gambling)},
 		{"then loaded", func() {}, cfgs, "compiled lists loaded", Categories(0).Add(Gambling)},
-		// -12: the line of the last slot, before the 9 bytes of the empty hashed table
-		{"a flipped byte is not trusted", func() { flipByte(t, compiled, -12) }, cfgs, "checksum mismatch", Categories(0).Add(Gambling)},
+		// A byte of the first bucket's filter.
+		{"a flipped byte is not trusted", func() { flipByte(t, compiled, compiledPage+4) }, cfgs, "checksum mismatch", Categories(0).Add(Gambling)},
 		{"a truncated file is not trusted", func() { truncate(t, compiled, 10) }, cfgs, "truncated", Categories(0).Add(Gambling)},
 		{"and after each, the file is good again", func() {}, cfgs, "compiled lists loaded", Categories(0).Add(Gambling)},
 		{"another category is compiled again", func() {}, []SourceConfig{{Name: "local", Category: "ads", Path: list}, cfgs[1]}, "lists changed", Categories(0).Add(Ads)},
@@ -239,6 +269,27 @@ func TestSourcesReuseTheCompiledSetOnlyWhileTheListsAreTheSame(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Join(dir, "lists")); len(entries) != 2 { // status.json and compiled.set
 		t.Fatalf("lists directory holds %d files, want 2 (no temporary file left)", len(entries))
 	}
+}
+
+// metaAt returns where the header of compiled file b says its meta is.
+func metaAt(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b[hdrMetaOff:])) }
+
+// tableShapeOf returns the clear table's shape from compiled file b's meta.
+func tableShapeOf(t *testing.T, b []byte) tableShape {
+	cf, err := openCompiled(bytes.NewReader(b), int64(len(b)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cf.shapes[0]
+}
+
+// reseal sets compiled file b's size and checksum to match its bytes, as
+// someone making a file by hand would.
+func reseal(b []byte) []byte {
+	binary.LittleEndian.PutUint64(b[hdrSize:], uint64(len(b)))
+	clear(b[hdrCRC : hdrCRC+4])
+	binary.LittleEndian.PutUint32(b[hdrCRC:], crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
+	return b
 }
 
 func flipByte(t *testing.T, path string, at int) {
@@ -275,10 +326,7 @@ func FuzzReadCompiled(f *testing.F) {
 		// The checksum stops nearly every mutation at the end; fix it up
 		// so that the fuzzer also reaches the structure checks.
 		if len(b) >= compiledHeader && string(b[:8]) == compiledMagic {
-			b = bytes.Clone(b)
-			binary.LittleEndian.PutUint64(b[16:], uint64(len(b)-compiledHeader))
-			sum := sha256.Sum256(b[compiledHeader:])
-			copy(b[24:56], sum[:])
+			b = reseal(bytes.Clone(b))
 		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)

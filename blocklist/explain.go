@@ -40,7 +40,7 @@ type Explanation struct {
 func (s *Set) Explain(name string) Explanation {
 	var buf [MaxNameLength]byte
 	q, whole := foldName(&buf, name)
-	e := Explanation{Name: string(q), Match: s.Lookup(name)}
+	e := Explanation{Name: string(q), Match: s.lookup(name, true)}
 	if s == nil || len(q) == 0 {
 		return e
 	}
@@ -57,7 +57,7 @@ func (s *Set) Explain(name string) Explanation {
 func (s *Set) hits(suffix []byte, self bool) []Hit {
 	var out []Hit
 	add := func(t *table, k uint64, hashed bool) {
-		cats, allow, ref, ok := s.at(t, t.find(k), self)
+		cats, allow, ref, ok := s.at(t, t.find(k), self, true)
 		if !ok {
 			return
 		}

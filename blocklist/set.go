@@ -40,10 +40,13 @@ type Set struct {
 	hashed  table      // SHA-256 digests; empty unless a hashed list is loaded
 	entries []entry    // payloads, indexed by table.payload
 	lists   []ListInfo // indexed by RuleRef.List
+	mapped  bool       // the tables are a mapping of the compiled file (mapCompiled)
 }
 
 // RuleRef points at one rule: the list it came from (an index into Lists)
 // and its line there, so that `amane explain` can say "list Y, line Z".
+// Line is 0 in what Lookup returns: the lines are kept apart from what the
+// hot path reads (see table), and Explain gives them.
 type RuleRef struct {
 	List int
 	Line int
@@ -75,7 +78,10 @@ func (m Match) Matched() bool { return m.Categories != 0 || m.Allowed != 0 || m.
 // does not allocate: the name is copied into a stack buffer, folded and
 // searched for dots eight bytes at a time, and its suffixes are probed in
 // batches from the TLD to the whole name. A nil Set matches nothing.
-func (s *Set) Lookup(name string) Match {
+func (s *Set) Lookup(name string) Match { return s.lookup(name, false) }
+
+// lookup is Lookup; with lines, the Rule's Line is read too (Explain).
+func (s *Set) lookup(name string, lines bool) Match {
 	var m Match
 	name, whole := fitName(name)
 	if s == nil || len(name) == 0 {
@@ -93,13 +99,13 @@ func (s *Set) Lookup(name string) Match {
 			d &^= 1 << top
 			starts[n] = w<<6 + top + 1
 			if n++; n == batch {
-				s.levels(&m, q, starts[:n], whole)
+				s.levels(&m, q, starts[:n], whole, lines)
 				n = 0
 			}
 		}
 	}
 	starts[n] = 0
-	s.levels(&m, q, starts[:n+1], whole)
+	s.levels(&m, q, starts[:n+1], whole, lines)
 	return m
 }
 
@@ -135,7 +141,7 @@ func foldWords(buf *[MaxNameLength + fpPad]byte, dots *[4]uint64, name string) {
 const batch = 8
 
 // levels applies the suffixes q[start:] of one batch, least specific first.
-func (s *Set) levels(m *Match, q []byte, starts []int, whole bool) {
+func (s *Set) levels(m *Match, q []byte, starts []int, whole, lines bool) {
 	var ks [batch]uint64
 	var maybe [batch]bool
 	var lo, end, p [batch]uint32
@@ -160,10 +166,10 @@ func (s *Set) levels(m *Match, q []byte, starts []int, whole bool) {
 		if maybe[i] {
 			at = t.search(ks[i], lo[i], end[i], p[i], tp[i])
 		}
-		cats, allow, ref, ok := s.at(t, at, st == 0 && whole)
+		cats, allow, ref, ok := s.at(t, at, st == 0 && whole, lines)
 		if s.hashed.len() > 0 {
 			d := sha256.Sum256(q[st:])
-			c2, a2, r2, ok2 := s.at(&s.hashed, s.hashed.find(binary.BigEndian.Uint64(d[:8])), st == 0 && whole)
+			c2, a2, r2, ok2 := s.at(&s.hashed, s.hashed.find(binary.BigEndian.Uint64(d[:8])), st == 0 && whole, lines)
 			if ok2 && (!ok || a2 && !allow) {
 				ref = r2
 			}
@@ -222,18 +228,22 @@ func foldName(buf *[MaxNameLength]byte, name string) (q []byte, whole bool) {
 
 // at returns what entry i of t says at this position of the query (self:
 // the whole query; otherwise a parent of it); ok is false when nothing
-// applies here: no entry (i < 0), or a "*.x" rule met at x itself.
-func (s *Set) at(t *table, i int, self bool) (cats Categories, allow bool, ref RuleRef, ok bool) {
+// applies here: no entry (i < 0), or a "*.x" rule met at x itself. The
+// rule's line is read only when lines is set: Lookup never touches them.
+func (s *Set) at(t *table, i int, self, lines bool) (cats Categories, allow bool, ref RuleRef, ok bool) {
 	if i < 0 {
 		return 0, false, RuleRef{}, false
 	}
-	sl := &t.slots[i]
-	e := &s.entries[sl.payload]
+	e := &s.entries[t.slots[i].payload]
 	cats, allow = e.below, e.allow&allowBelow != 0
 	if self {
 		cats, allow = e.self, e.allow&allowSelf != 0
 	}
-	return cats, allow, RuleRef{List: int(e.list), Line: int(sl.line)}, cats != 0 || allow
+	ref = RuleRef{List: int(e.list)}
+	if lines {
+		ref.Line = t.lineAt(i)
+	}
+	return cats, allow, ref, cats != 0 || allow
 }
 
 // Len returns the number of distinct rule names (and digests) in the Set.
