@@ -197,18 +197,18 @@ func buildTable(log *recordLog, lists []ListInfo, in *interner, out tableOut) er
 	shift := 64 - bucketBits(log.n)
 	for _, c := range log.chunks {
 		for i := range c {
-			c[i].key = sortKey(c[i].key, shift)
+			c[i].setKey(sortKey(c[i].key(), shift))
 		}
-		slices.SortFunc(c, func(a, b record) int { return cmp.Compare(a.key, b.key) })
+		slices.SortFunc(c, func(a, b packed) int { return cmp.Compare(a.key(), b.key()) })
 	}
 	n := 0
-	newMerger(log.chunks).groups(func([]record) error { n++; return nil })
+	newMerger(log).groups(func([]record) error { n++; return nil })
 	buckets := make([]header, 1<<(64-shift)+1)
 	if err := out.shape(shift, len(buckets), n); err != nil {
 		return err
 	}
 	j := 0
-	err := newMerger(log.chunks).groups(func(g []record) error {
+	err := newMerger(log).groups(func(g []record) error {
 		e, line := merge(g, lists)
 		idx, err := in.intern(e)
 		sk := g[0].key // its low 48 bits are the fingerprint's
