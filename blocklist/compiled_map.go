@@ -38,19 +38,16 @@ func mapCompiled(f *os.File, size int64, want func([]Input) bool) (*Set, []Input
 	if err != nil {
 		return nil, nil, fmt.Errorf("mapping compiled lists: %w", err)
 	}
-	s := cf.set
-	at := int64(compiledPage)
+	s, sp := cf.set, cf.spans()
 	for i, t := range []*table{&s.names, &s.hashed} {
-		sh := cf.shapes[i]
-		b, sl, l, next := sh.sections(at)
-		*t = table{shift: sh.shift,
-			buckets: fromBytes[header](m[b : b+sh.buckets*headerSize]),
-			slots:   fromBytes[slot](m[sl : sl+sh.slots*slotSize]),
-			lines:   fromBytes[uint32](m[l : l+sh.slots*lineSize]),
+		*t = table{shift: cf.shapes[i].shift,
+			buckets: fromBytes[header](m[sp[3*i].at:sp[3*i].end]),
+			slots:   fromBytes[slot](m[sp[3*i+1].at:sp[3*i+1].end]),
+			lines:   fromBytes[uint32](m[sp[3*i+2].at:sp[3*i+2].end]),
 		}
-		at = next
 	}
-	s.mapped = true
+	// Nothing but s refers to the tables (Lookup and Explain copy what
+	// they return), so once s is unreachable nothing reads the mapping.
 	runtime.AddCleanup(s, func(m []byte) { syscall.Munmap(m) }, m)
 	return s, cf.inputs, nil
 }

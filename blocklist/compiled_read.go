@@ -121,6 +121,24 @@ func (cf *compiledFile) checkLayout(metaAt int64) error {
 	return nil
 }
 
+// span is a section of the file: [at, end).
+type span struct{ at, end int64 }
+
+// spans returns the sections of the tables, in file order: for each table
+// its buckets, slots and lines.
+func (cf *compiledFile) spans() [6]span {
+	var out [6]span
+	at := int64(compiledPage)
+	for i, sh := range cf.shapes {
+		b, s, l, next := sh.sections(at)
+		out[3*i] = span{b, b + sh.buckets*headerSize}
+		out[3*i+1] = span{s, s + sh.slots*slotSize}
+		out[3*i+2] = span{l, l + sh.slots*lineSize}
+		at = next
+	}
+	return out
+}
+
 // scan reads the file once, in order: every byte goes through the
 // checksum, and the tables' bytes are checked (and copied into dst, when
 // dst's arrays are allocated) on the way. A mapping is made only after a
@@ -129,18 +147,15 @@ func (cf *compiledFile) checkLayout(metaAt int64) error {
 func (cf *compiledFile) scan(r io.ReaderAt, dst *[2]table) error {
 	sum := crc32.New(crc32.MakeTable(crc32.Castagnoli))
 	var want uint32
-	buf := make([]uint64, 1<<13) // 64 KiB, aligned for headers, slots and lines
+	// 64 KiB, 8-aligned: as sections start on page boundaries, each part
+	// of a section in a chunk holds whole headers, slots or lines.
+	buf := make([]uint64, 1<<13)
 	chunk := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), 8*len(buf))
-	checks := [2]tableCheck{{entries: len(cf.set.entries), slots: cf.shapes[0].slots}, {entries: len(cf.set.entries), slots: cf.shapes[1].slots}}
-	var secs [6]struct{ at, end int64 }
-	at := int64(compiledPage)
-	for i, sh := range cf.shapes {
-		b, s, l, next := sh.sections(at)
-		secs[3*i] = struct{ at, end int64 }{b, b + sh.buckets*headerSize}
-		secs[3*i+1] = struct{ at, end int64 }{s, s + sh.slots*slotSize}
-		secs[3*i+2] = struct{ at, end int64 }{l, l + sh.slots*lineSize}
-		at = next
+	checks := [2]tableCheck{
+		{entries: len(cf.set.entries), slots: cf.shapes[0].slots},
+		{entries: len(cf.set.entries), slots: cf.shapes[1].slots},
 	}
+	spans := cf.spans()
 	for off := int64(0); off < cf.size; off += int64(len(chunk)) {
 		c := chunk[:min(int64(len(chunk)), cf.size-off)]
 		if _, err := r.ReadAt(c, off); err != nil {
@@ -151,26 +166,10 @@ func (cf *compiledFile) scan(r io.ReaderAt, dst *[2]table) error {
 			clear(c[hdrCRC : hdrCRC+4])
 		}
 		sum.Write(c)
-		for k, sec := range secs {
-			lo, hi := max(sec.at, off), min(sec.end, off+int64(len(c)))
-			if lo >= hi {
-				continue
-			}
-			part, pos := c[lo-off:hi-off], lo-sec.at
-			t, chk := &dst[k/3], &checks[k/3]
-			var into []byte // where the bytes go in memory; nil for a mapping
-			switch k % 3 {
-			case 0:
-				chk.buckets(fromBytes[header](part))
-				into = asBytes(t.buckets)
-			case 1:
-				chk.slotsOK(fromBytes[slot](part))
-				into = asBytes(t.slots)
-			case 2:
-				into = asBytes(t.lines)
-			}
-			if into != nil {
-				copy(into[pos:], part)
+		for k, sp := range spans {
+			lo, hi := max(sp.at, off), min(sp.end, off+int64(len(c)))
+			if lo < hi {
+				take(&dst[k/3], &checks[k/3], k%3, c[lo-off:hi-off], lo-sp.at)
 			}
 		}
 	}
@@ -183,6 +182,25 @@ func (cf *compiledFile) scan(r io.ReaderAt, dst *[2]table) error {
 		}
 	}
 	return nil
+}
+
+// take checks part, the bytes at pos of a table's buckets (which 0),
+// slots (1) or lines (2), and copies them into t's array when it has one.
+func take(t *table, chk *tableCheck, which int, part []byte, pos int64) {
+	var into []byte // nil for a mapping
+	switch which {
+	case 0:
+		chk.buckets(fromBytes[header](part))
+		into = asBytes(t.buckets)
+	case 1:
+		chk.slotsOK(fromBytes[slot](part))
+		into = asBytes(t.slots)
+	case 2:
+		into = asBytes(t.lines)
+	}
+	if into != nil {
+		copy(into[pos:], part)
+	}
 }
 
 // tableCheck verifies what Lookup relies on in a table's arrays, as they

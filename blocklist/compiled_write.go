@@ -122,8 +122,9 @@ func (w *compiledWriter) finish(s *Set, inputs []Input, names, hashed *fileTable
 	if _, err := io.Copy(sum, io.NewSectionReader(w.f, 0, size)); err != nil {
 		return err
 	}
-	binary.LittleEndian.PutUint32(h[:4], sum.Sum32())
-	_, err := w.f.WriteAt(h[:4], hdrCRC)
+	var crc [4]byte
+	binary.LittleEndian.PutUint32(crc[:], sum.Sum32())
+	_, err := w.f.WriteAt(crc[:], hdrCRC)
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"strings"
 )
 
@@ -50,6 +51,7 @@ func (s *Set) Explain(name string) Explanation {
 			e.Hits = append(e.Hits, s.hits(q[i+1:], false)...)
 		}
 	}
+	runtime.KeepAlive(s) // as in lookup
 	return e
 }
 

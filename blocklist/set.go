@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"math/bits"
+	"runtime"
 	"slices"
 	"unsafe"
 )
@@ -40,7 +41,6 @@ type Set struct {
 	hashed  table      // SHA-256 digests; empty unless a hashed list is loaded
 	entries []entry    // payloads, indexed by table.payload
 	lists   []ListInfo // indexed by RuleRef.List
-	mapped  bool       // the tables are a mapping of the compiled file (mapCompiled)
 }
 
 // RuleRef points at one rule: the list it came from (an index into Lists)
@@ -106,6 +106,10 @@ func (s *Set) lookup(name string, lines bool) Match {
 	}
 	starts[n] = 0
 	s.levels(&m, q, starts[:n+1], whole, lines)
+	// The tables may be a mapping that is unmapped once s is unreachable
+	// (mapCompiled): s must outlive every read of them, not only its last
+	// use in the code.
+	runtime.KeepAlive(s)
 	return m
 }
 
