@@ -35,8 +35,8 @@ func mapCompiled(f *os.File, size int64, want func([]Input) bool) (*Set, []Input
 		return nil, nil, fmt.Errorf("%w: %d bytes do not fit this machine's memory", errCompiled, size)
 	}
 	m, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
-	if err != nil {
-		return nil, nil, fmt.Errorf("mapping compiled lists: %w", err)
+	if err != nil { // a file system that cannot map files: read it, as elsewhere
+		return readCompiled(f, size, nil)
 	}
 	s, sp := cf.set, cf.spans()
 	for i, t := range []*table{&s.names, &s.hashed} {
