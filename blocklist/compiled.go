@@ -80,20 +80,6 @@ type Input struct {
 	stamp fileStamp
 }
 
-// sameInputs reports whether a and b identify the same lists; Stats are
-// what the lists gave, not who they are, and do not count.
-func sameInputs(a, b []Input) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !sameList(a[i], b[i]) || a[i].SHA256 != b[i].SHA256 {
-			return false
-		}
-	}
-	return true
-}
-
 // sameList reports whether a and b are the same list, content aside.
 func sameList(a, b Input) bool {
 	return a.Name == b.Name && a.Category == b.Category && a.Format == b.Format

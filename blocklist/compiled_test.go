@@ -475,3 +475,30 @@ func TestFingerprintIsTheSameFromAPaddedBuffer(t *testing.T) {
 		seen[k] = n
 	}
 }
+
+func TestListsStillLoadWhenTheCompiledFileCannotBeWritten(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "local.txt")
+	if err := os.WriteFile(list, []byte("casino.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	notADir := filepath.Join(dir, "lists")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil { // where the directory should be
+		t.Fatal(err)
+	}
+	var log logLines
+	s := NewSources([]SourceConfig{{Name: "local", Category: "gambling", Path: list}}, notADir, log.logger())
+	set, err := s.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.Lookup("www.casino.example").Categories; got != CategoriesOf(Gambling) {
+		t.Fatalf("www.casino.example is %v, want gambling: the lists must load from memory", got)
+	}
+	if log.count("compiled lists not saved") != 1 {
+		t.Fatalf("the log does not say the compiled file was not saved:\n%s", log.String())
+	}
+	if e := set.Explain("www.casino.example"); e.Match.Rule.Line != 1 {
+		t.Fatalf("Explain cites line %d, want 1", e.Match.Rule.Line)
+	}
+}
