@@ -189,7 +189,8 @@ func TestACompiledFileKeepsItsInputs(t *testing.T) {
 	var st Stats
 	st.Lines, st.Accepted, st.Format = 3, 1, FormatDomains
 	st.reasons[ReasonIP] = Skip{Count: 2, Line: 2, Example: "1.2.3.4"}
-	in := []Input{{Name: "l", Category: Ads, Format: FormatDomains, SHA256: [32]byte{1, 2, 3}, Stats: st}}
+	in := []Input{{Name: "l", Category: Ads, Format: FormatDomains, SHA256: [32]byte{1, 2, 3}, Stats: st,
+		stamp: fileStamp{Size: 12, Mod: 1e18, Change: 1e18 + 1, Ino: 42, Dev: 7}}}
 	data := compiledBytes(t, s, in)
 	_, got, err := readCompiled(bytes.NewReader(data), int64(len(data)), nil)
 	if err != nil {
