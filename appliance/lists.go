@@ -126,7 +126,7 @@ func (a *Appliance) logBuild(b *listBuild) {
 		a.log.Error("lists not compiled; the filter applies with the lists compiled before, if any", "err", b.err)
 		return
 	}
-	// Compiling needs about twice the Set's size for a moment; give that
+	// Compiling holds 12 bytes a name of records for a moment; give them
 	// back to the system now rather than over minutes: a router has little.
 	debug.FreeOSMemory()
 	a.log.Info("lists loaded", "lists", b.names, "names", b.set.Len())

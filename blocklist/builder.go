@@ -18,12 +18,14 @@ type ListInfo struct {
 }
 
 // Builder compiles lists into an immutable Set. Rules are streamed in from
-// parsers; each costs a 16-byte record (fingerprint, line, list, flags)
-// appended to fixed-size chunks, which are never copied or regrown: Build
-// sorts each chunk in place and merges them straight into the Set. Building
-// 1M names therefore peaks at about 16 MB of records plus the 13 MB Set,
-// with no regrowth garbage and nothing proportional to the text of the
-// lists. A Builder is not safe for concurrent use; the Set it builds is.
+// parsers; each costs a 12-byte record (fingerprint, line and flags; the
+// list is kept once per chunk) appended to fixed-size chunks, which are
+// never copied or regrown: Build sorts each chunk in place and merges them
+// straight into the Set's tables, in memory or in a compiled file
+// (buildFile). Compiling 1M names into a file therefore peaks at about
+// 12 MB of records, with no regrowth garbage and nothing proportional to
+// the text of the lists. A Builder is not safe for concurrent use; the Set
+// it builds is.
 type Builder struct {
 	seed   uint64
 	lists  []ListInfo
@@ -32,7 +34,7 @@ type Builder struct {
 	err    error     // the first misuse, reported by Build
 }
 
-// record is one rule while building.
+// record is one rule as the merge sees it.
 type record struct {
 	key   uint64 // fingerprint: seeded hash of the name (fingerprint.go), or digest prefix
 	line  uint32
@@ -44,14 +46,43 @@ const (
 	recException = 1 << iota // the rule allows rather than blocks
 	recSelf                  // it covers the name itself
 	recBelow                 // it covers the names below
+	recFlagBits  = iota
 )
 
-// recordLog is an append-only list of records in chunks that double from
-// 256 records up to 32768 (512 KiB), so that a small list costs little and
-// a big one is never copied: a growing slice would allocate five times its
-// final size on the way (Go grows big slices by 1.25).
+// packed is a record as it waits in a chunk, in 12 bytes: its key in two
+// halves (so that it is 4-byte aligned), and its line and flags in one
+// word. Lines past maxPackedLine (a list of over 5 GB) are cited as it.
+type packed struct {
+	hi, lo uint32
+	aux    uint32 // line<<recFlagBits | flags
+}
+
+const maxPackedLine = 1<<(32-recFlagBits) - 1
+
+func (p packed) key() uint64 { return uint64(p.hi)<<32 | uint64(p.lo) }
+
+func (p *packed) setKey(k uint64) { p.hi, p.lo = uint32(k>>32), uint32(k) }
+
+func pack(r record) packed {
+	p := packed{aux: min(r.line, maxPackedLine)<<recFlagBits | uint32(r.flags)}
+	p.setKey(r.key)
+	return p
+}
+
+// unpack is p, from a chunk of list.
+func (p packed) unpack(list uint16) record {
+	return record{key: p.key(), line: p.aux >> recFlagBits, list: list, flags: uint8(p.aux & (1<<recFlagBits - 1))}
+}
+
+// recordLog is an append-only list of records in chunks, each of one list,
+// that double from 256 records up to 32768 (384 KiB) for each list, so that
+// a small list costs little and a big one is never copied: a growing slice
+// would allocate five times its final size on the way (Go grows big slices
+// by 1.25).
 type recordLog struct {
-	chunks [][]record
+	chunks [][]packed
+	lists  []uint16 // the list of each chunk
+	open   []int32  // by list: its chunk being filled, plus one; 0 for none
 	n      int
 }
 
@@ -62,16 +93,21 @@ const (
 
 // add appends r.
 func (l *recordLog) add(r record) {
-	last := len(l.chunks) - 1
-	if last < 0 || len(l.chunks[last]) == cap(l.chunks[last]) {
-		size := firstChunk
-		if last >= 0 {
-			size = min(2*cap(l.chunks[last]), maxChunk)
-		}
-		l.chunks = append(l.chunks, make([]record, 0, size))
-		last++
+	if int(r.list) >= len(l.open) {
+		l.open = append(l.open, make([]int32, int(r.list)+1-len(l.open))...)
 	}
-	l.chunks[last] = append(l.chunks[last], r)
+	c := int(l.open[r.list]) - 1
+	if c < 0 || len(l.chunks[c]) == cap(l.chunks[c]) {
+		size := firstChunk
+		if c >= 0 {
+			size = min(2*cap(l.chunks[c]), maxChunk)
+		}
+		l.chunks = append(l.chunks, make([]packed, 0, size))
+		l.lists = append(l.lists, r.list)
+		c = len(l.chunks) - 1
+		l.open[r.list] = int32(c + 1)
+	}
+	l.chunks[c] = append(l.chunks[c], pack(r))
 	l.n++
 }
 
@@ -149,17 +185,28 @@ func (b *Builder) Parse(list int, r io.Reader, format Format) (Stats, error) {
 // Build compiles everything added into a Set and resets the Builder. The
 // records are sorted in place and released as soon as their table exists.
 func (b *Builder) Build() (*Set, error) {
+	var names, hashed heapTable
+	s, err := b.build(&names, &hashed)
+	if err != nil {
+		return nil, err
+	}
+	s.names, s.hashed = names.t, hashed.t
+	return s, nil
+}
+
+// build compiles the clear and the hashed names into names and hashed and
+// returns the Set without its tables, then resets the Builder.
+func (b *Builder) build(names, hashed tableOut) (*Set, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
 	s := &Set{seed: b.seed, lists: b.lists}
 	var in interner
-	var err error
-	if s.names, err = buildTable(&b.names, b.lists, &in); err != nil {
+	if err := buildTable(&b.names, b.lists, &in, names); err != nil {
 		return nil, fmt.Errorf("building set: %w", err)
 	}
 	b.names = recordLog{}
-	if s.hashed, err = buildTable(&b.hashed, b.lists, &in); err != nil {
+	if err := buildTable(&b.hashed, b.lists, &in, hashed); err != nil {
 		return nil, fmt.Errorf("building set: %w", err)
 	}
 	s.entries = in.entries

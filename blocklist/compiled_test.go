@@ -2,10 +2,10 @@ package blocklist
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -37,6 +37,17 @@ func compiledBytes(t testing.TB, s *Set, inputs []Input) []byte {
 // formats, with an exception list and a hashed list, as a boot would.
 func sharedSet(t *testing.T) (*Set, []string) {
 	t.Helper()
+	b, names := sharedBuilder(t, newSeed())
+	s, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, names
+}
+
+// sharedBuilder is sharedSet's Builder, before Build, with seed.
+func sharedBuilder(t *testing.T, seed uint64) (*Builder, []string) {
+	t.Helper()
 	lists := []struct {
 		rel    string
 		cat    Category
@@ -49,6 +60,7 @@ func sharedSet(t *testing.T) (*Set, []string) {
 		{"hosts/stevenblack-ext-gambling.hosts", Gambling, FormatHosts},
 	}
 	b := NewBuilder()
+	b.seed = seed
 	var names []string
 	for _, l := range lists {
 		f, err := os.Open(dataFile(t, l.rel))
@@ -79,20 +91,68 @@ func sharedSet(t *testing.T) (*Set, []string) {
 	if _, err := b.Parse(b.AddList("hashed", Abuse), strings.NewReader(hashed.String()), FormatHashed); err != nil {
 		t.Fatal(err)
 	}
-	s, err := b.Build()
+	return b, names
+}
+
+// mapFile maps the compiled file at path.
+func mapFile(t *testing.T, path string) *Set {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, names
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := mapCompiled(f, fi.Size(), nil)
+	if err != nil {
+		t.Fatalf("mapCompiled: %v", err)
+	}
+	return s
 }
 
+// TestALoadedSetAnswersExactlyAsTheBuiltOne compares a Set built in memory
+// with the same Set read back from its compiled file, mapped from it, and
+// compiled straight into a file (same seed) and mapped: every lookup and
+// every explanation, lines included, must be the same.
 func TestALoadedSetAnswersExactlyAsTheBuiltOne(t *testing.T) {
-	built, names := sharedSet(t)
+	seed := newSeed()
+	b, names := sharedBuilder(t, seed)
+	built, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
 	data := compiledBytes(t, built, nil)
-	loaded, _, err := readCompiled(bytes.NewReader(data), int64(len(data)), nil)
+	read, _, err := readCompiled(bytes.NewReader(data), int64(len(data)), nil)
 	if err != nil {
 		t.Fatalf("readCompiled: %v", err)
 	}
+	path := filepath.Join(t.TempDir(), CompiledFile)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mapped := mapFile(t, path)
+	streamed := filepath.Join(t.TempDir(), CompiledFile)
+	f, err := os.Create(streamed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = sharedBuilder(t, seed)
+	if err := b.buildFile(f, nil); err != nil {
+		t.Fatalf("buildFile: %v", err)
+	}
+	f.Close()
+	if got, _ := os.ReadFile(streamed); !bytes.Equal(got, data) {
+		t.Errorf("compiling straight into a file gave %d bytes, writing the built Set %d, not the same", len(got), len(data))
+	}
+	for name, loaded := range map[string]*Set{"read": read, "mapped": mapped, "compiled into the file": mapFile(t, streamed)} {
+		t.Run(name, func(t *testing.T) { sameAnswers(t, built, loaded, names) })
+	}
+}
+
+func sameAnswers(t *testing.T, built, loaded *Set, names []string) {
 	if loaded.Len() != built.Len() || loaded.MemSize() != built.MemSize() {
 		t.Fatalf("loaded %d names in %d bytes, built %d in %d", loaded.Len(), loaded.MemSize(), built.Len(), built.MemSize())
 	}
@@ -129,7 +189,8 @@ func TestACompiledFileKeepsItsInputs(t *testing.T) {
 	var st Stats
 	st.Lines, st.Accepted, st.Format = 3, 1, FormatDomains
 	st.reasons[ReasonIP] = Skip{Count: 2, Line: 2, Example: "1.2.3.4"}
-	in := []Input{{Name: "l", Category: Ads, Format: FormatDomains, SHA256: [32]byte{1, 2, 3}, Stats: st}}
+	in := []Input{{Name: "l", Category: Ads, Format: FormatDomains, SHA256: [32]byte{1, 2, 3}, Stats: st,
+		stamp: fileStamp{Size: 12, Mod: 1e18, Change: 1e18 + 1, Ino: 42, Dev: 7}}}
 	data := compiledBytes(t, s, in)
 	_, got, err := readCompiled(bytes.NewReader(data), int64(len(data)), nil)
 	if err != nil {
@@ -148,8 +209,25 @@ func TestADamagedCompiledFileIsRefused(t *testing.T) {
 		damage  func([]byte) []byte
 		because string
 	}{
-		{"one byte of the tables flipped", func(b []byte) []byte { b[len(b)-20] ^= 0x10; return b }, "checksum"},
-		{"one byte of the seed flipped", func(b []byte) []byte { b[compiledHeader] ^= 1; return b }, "checksum"},
+		{"one byte of the tables flipped", func(b []byte) []byte { b[compiledPage+20] ^= 0x10; return b }, "checksum"},
+		{"one byte of the lines flipped", func(b []byte) []byte { b[metaAt(b)-compiledPage] ^= 0x10; return b }, "checksum"},
+		{"one byte of the seed flipped", func(b []byte) []byte { b[metaAt(b)] ^= 1; return b }, "checksum"},
+		{"the meta moved", func(b []byte) []byte { b[hdrMetaOff] ^= 1; return b }, "meta at"},
+		{"a bucket past the slots, checksum made to match", func(b []byte) []byte {
+			binary.NativeEndian.PutUint32(b[compiledPage+headerSize:], 7) // the sentinel of a one-bucket table
+			return reseal(b)
+		}, "do not span"},
+		{"a slot naming no entry, checksum made to match", func(b []byte) []byte {
+			_, slots, _, _ := tableShapeOf(t, b).sections(compiledPage)
+			binary.NativeEndian.PutUint16(b[slots+2:], 999)
+			return reseal(b)
+		}, "names entry"},
+		{"more slots than the file holds, checksum made to match", func(b []byte) []byte {
+			// The meta ends with each table's shift (u8), buckets and slots
+			// (u32): these are the clear table's slots.
+			binary.LittleEndian.PutUint32(b[len(b)-9-4:], 1<<20)
+			return reseal(b)
+		}, "the tables take"},
 		{"truncated", func(b []byte) []byte { return b[:len(b)-7] }, "truncated"},
 		{"cut inside the header", func(b []byte) []byte { return b[:30] }, "header"},
 		{"another version", func(b []byte) []byte { binary.LittleEndian.PutUint32(b[8:], compiledVersion+1); return b }, "version"},
@@ -162,6 +240,19 @@ func TestADamagedCompiledFileIsRefused(t *testing.T) {
 			_, _, err := readCompiled(bytes.NewReader(b), int64(len(b)), nil)
 			if !errors.Is(err, errCompiled) || !strings.Contains(err.Error(), tc.because) {
 				t.Fatalf("readCompiled = %v, want an error saying %q", err, tc.because)
+			}
+			// A mapping is refused alike, before anything is mapped.
+			path := filepath.Join(t.TempDir(), CompiledFile)
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if set, _, err := mapCompiled(f, int64(len(b)), nil); set != nil || !errors.Is(err, errCompiled) || !strings.Contains(err.Error(), tc.because) {
+				t.Fatalf("mapCompiled = %v, want an error saying %q", err, tc.because)
 			}
 		})
 	}
@@ -214,8 +305,8 @@ func TestSourcesReuseTheCompiledSetOnlyWhileTheListsAreTheSame(t *testing.T) {
 		{"a second start loads", func() {}, cfgs, "compiled lists loaded", Categories(0).Add(Gambling)},
 		{"a changed list is compiled again", func() { write("casino.example\nbet.example\n8.8.8.8\n") }, cfgs, "lists changed", Categories(0).Add(Gambling)},
 		{"then loaded", func() {}, cfgs, "compiled lists loaded", Categories(0).Add(Gambling)},
-		// -12: the line of the last slot, before the 9 bytes of the empty hashed table
-		{"a flipped byte is not trusted", func() { flipByte(t, compiled, -12) }, cfgs, "checksum mismatch", Categories(0).Add(Gambling)},
+		// A byte of the first bucket's filter.
+		{"a flipped byte is not trusted", func() { flipByte(t, compiled, compiledPage+4) }, cfgs, "checksum mismatch", Categories(0).Add(Gambling)},
 		{"a truncated file is not trusted", func() { truncate(t, compiled, 10) }, cfgs, "truncated", Categories(0).Add(Gambling)},
 		{"and after each, the file is good again", func() {}, cfgs, "compiled lists loaded", Categories(0).Add(Gambling)},
 		{"another category is compiled again", func() {}, []SourceConfig{{Name: "local", Category: "ads", Path: list}, cfgs[1]}, "lists changed", Categories(0).Add(Ads)},
@@ -239,6 +330,27 @@ func TestSourcesReuseTheCompiledSetOnlyWhileTheListsAreTheSame(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Join(dir, "lists")); len(entries) != 2 { // status.json and compiled.set
 		t.Fatalf("lists directory holds %d files, want 2 (no temporary file left)", len(entries))
 	}
+}
+
+// metaAt returns where the header of compiled file b says its meta is.
+func metaAt(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b[hdrMetaOff:])) }
+
+// tableShapeOf returns the clear table's shape from compiled file b's meta.
+func tableShapeOf(t *testing.T, b []byte) tableShape {
+	cf, err := openCompiled(bytes.NewReader(b), int64(len(b)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cf.shapes[0]
+}
+
+// reseal sets compiled file b's size and checksum to match its bytes, as
+// someone making a file by hand would.
+func reseal(b []byte) []byte {
+	binary.LittleEndian.PutUint64(b[hdrSize:], uint64(len(b)))
+	clear(b[hdrCRC : hdrCRC+4])
+	binary.LittleEndian.PutUint32(b[hdrCRC:], crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
+	return b
 }
 
 func flipByte(t *testing.T, path string, at int) {
@@ -275,10 +387,7 @@ func FuzzReadCompiled(f *testing.F) {
 		// The checksum stops nearly every mutation at the end; fix it up
 		// so that the fuzzer also reaches the structure checks.
 		if len(b) >= compiledHeader && string(b[:8]) == compiledMagic {
-			b = bytes.Clone(b)
-			binary.LittleEndian.PutUint64(b[16:], uint64(len(b)-compiledHeader))
-			sum := sha256.Sum256(b[compiledHeader:])
-			copy(b[24:56], sum[:])
+			b = reseal(bytes.Clone(b))
 		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
@@ -365,5 +474,32 @@ func TestFingerprintIsTheSameFromAPaddedBuffer(t *testing.T) {
 			t.Fatalf("lengths %d and %d share a fingerprint", m, n)
 		}
 		seen[k] = n
+	}
+}
+
+func TestListsStillLoadWhenTheCompiledFileCannotBeWritten(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "local.txt")
+	if err := os.WriteFile(list, []byte("casino.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	notADir := filepath.Join(dir, "lists")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil { // where the directory should be
+		t.Fatal(err)
+	}
+	var log logLines
+	s := NewSources([]SourceConfig{{Name: "local", Category: "gambling", Path: list}}, notADir, log.logger())
+	set, err := s.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.Lookup("www.casino.example").Categories; got != CategoriesOf(Gambling) {
+		t.Fatalf("www.casino.example is %v, want gambling: the lists must load from memory", got)
+	}
+	if log.count("compiled lists not saved") != 1 {
+		t.Fatalf("the log does not say the compiled file was not saved:\n%s", log.String())
+	}
+	if e := set.Explain("www.casino.example"); e.Match.Rule.Line != 1 {
+		t.Fatalf("Explain cites line %d, want 1", e.Match.Rule.Line)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"strings"
 )
 
@@ -40,7 +41,7 @@ type Explanation struct {
 func (s *Set) Explain(name string) Explanation {
 	var buf [MaxNameLength]byte
 	q, whole := foldName(&buf, name)
-	e := Explanation{Name: string(q), Match: s.Lookup(name)}
+	e := Explanation{Name: string(q), Match: s.lookup(name, true)}
 	if s == nil || len(q) == 0 {
 		return e
 	}
@@ -50,6 +51,7 @@ func (s *Set) Explain(name string) Explanation {
 			e.Hits = append(e.Hits, s.hits(q[i+1:], false)...)
 		}
 	}
+	runtime.KeepAlive(s) // as in lookup
 	return e
 }
 
@@ -57,7 +59,7 @@ func (s *Set) Explain(name string) Explanation {
 func (s *Set) hits(suffix []byte, self bool) []Hit {
 	var out []Hit
 	add := func(t *table, k uint64, hashed bool) {
-		cats, allow, ref, ok := s.at(t, t.find(k), self)
+		cats, allow, ref, ok := s.at(t, t.find(k), self, true)
 		if !ok {
 			return
 		}

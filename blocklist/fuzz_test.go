@@ -136,12 +136,17 @@ func compareWithRef(t *testing.T, s *Set, ref *refSet, queries []string) {
 		if !got.Matched() {
 			continue
 		}
+		// Explain gives the line Lookup leaves out, and otherwise agrees.
+		ex := s.Explain(q).Match
+		if ex.Categories != got.Categories || ex.Allowed != got.Allowed || ex.Exception != got.Exception || ex.Rule.List != got.Rule.List {
+			t.Fatalf("Explain(%q).Match = %+v, Lookup %+v", q, ex, got)
+		}
 		cited := false
 		for _, r := range refs {
-			cited = cited || r == got.Rule
+			cited = cited || r == ex.Rule
 		}
 		if !cited {
-			t.Fatalf("Lookup(%q) cites %+v, not a rule of the deciding name %+v", q, got.Rule, refs)
+			t.Fatalf("Explain(%q) cites %+v, not a rule of the deciding name %+v", q, ex.Rule, refs)
 		}
 	}
 }

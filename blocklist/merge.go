@@ -88,15 +88,21 @@ func cites(a, b record) bool {
 // min-heap of chunk cursors, keyed by each cursor's first record. With 32
 // chunks a million records cost about five comparisons each.
 type merger struct {
-	heap [][]record // non-empty remainders of the chunks
+	heap []cursor // non-empty remainders of the chunks
 }
 
-// newMerger starts a merge of sorted chunks; the chunks are only resliced.
-func newMerger(chunks [][]record) *merger {
+// cursor is what remains of one chunk, and its list.
+type cursor struct {
+	rest []packed
+	list uint16
+}
+
+// newMerger starts a merge of log's sorted chunks; they are only resliced.
+func newMerger(log *recordLog) *merger {
 	m := &merger{}
-	for _, c := range chunks {
+	for i, c := range log.chunks {
 		if len(c) > 0 {
-			m.heap = append(m.heap, c)
+			m.heap = append(m.heap, cursor{c, log.lists[i]})
 		}
 	}
 	for i := len(m.heap)/2 - 1; i >= 0; i-- {
@@ -110,8 +116,9 @@ func (m *merger) next() (record, bool) {
 	if len(m.heap) == 0 {
 		return record{}, false
 	}
-	r := m.heap[0][0]
-	if m.heap[0] = m.heap[0][1:]; len(m.heap[0]) == 0 {
+	top := &m.heap[0]
+	r := top.rest[0].unpack(top.list)
+	if top.rest = top.rest[1:]; len(top.rest) == 0 {
 		last := len(m.heap) - 1
 		m.heap[0] = m.heap[last]
 		m.heap = m.heap[:last]
@@ -125,10 +132,10 @@ func (m *merger) down(i int) {
 	h := m.heap
 	for {
 		small, l := i, 2*i+1
-		if l < len(h) && h[l][0].key < h[small][0].key {
+		if l < len(h) && h[l].rest[0].key() < h[small].rest[0].key() {
 			small = l
 		}
-		if r := l + 1; r < len(h) && h[r][0].key < h[small][0].key {
+		if r := l + 1; r < len(h) && h[r].rest[0].key() < h[small].rest[0].key() {
 			small = r
 		}
 		if small == i {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"math/bits"
+	"runtime"
 	"slices"
 	"unsafe"
 )
@@ -23,7 +24,7 @@ import (
 // Names are not stored: each rule name is a 64-bit fingerprint (a seeded
 // hash, fingerprint.go, with a random seed drawn for each build and saved
 // with the compiled file) in a bucketed sorted table (see table.go),
-// about 13 bytes a name including the line number kept for Explain. A
+// about 9 bytes a name, plus 4 for the line Explain cites, kept apart. A
 // hashed list's entries are the first 64 bits of their SHA-256, in a second
 // table probed with the SHA-256 of each suffix only when such a list is
 // loaded. A false match needs an unrelated name to share 64 bits (48 plus
@@ -44,6 +45,8 @@ type Set struct {
 
 // RuleRef points at one rule: the list it came from (an index into Lists)
 // and its line there, so that `amane explain` can say "list Y, line Z".
+// Line is 0 in what Lookup returns: the lines are kept apart from what the
+// hot path reads (see table), and Explain gives them.
 type RuleRef struct {
 	List int
 	Line int
@@ -75,7 +78,10 @@ func (m Match) Matched() bool { return m.Categories != 0 || m.Allowed != 0 || m.
 // does not allocate: the name is copied into a stack buffer, folded and
 // searched for dots eight bytes at a time, and its suffixes are probed in
 // batches from the TLD to the whole name. A nil Set matches nothing.
-func (s *Set) Lookup(name string) Match {
+func (s *Set) Lookup(name string) Match { return s.lookup(name, false) }
+
+// lookup is Lookup; with lines, the Rule's Line is read too (Explain).
+func (s *Set) lookup(name string, lines bool) Match {
 	var m Match
 	name, whole := fitName(name)
 	if s == nil || len(name) == 0 {
@@ -93,13 +99,17 @@ func (s *Set) Lookup(name string) Match {
 			d &^= 1 << top
 			starts[n] = w<<6 + top + 1
 			if n++; n == batch {
-				s.levels(&m, q, starts[:n], whole)
+				s.levels(&m, q, starts[:n], whole, lines)
 				n = 0
 			}
 		}
 	}
 	starts[n] = 0
-	s.levels(&m, q, starts[:n+1], whole)
+	s.levels(&m, q, starts[:n+1], whole, lines)
+	// The tables may be a mapping that is unmapped once s is unreachable
+	// (mapCompiled): s must outlive every read of them, not only its last
+	// use in the code.
+	runtime.KeepAlive(s)
 	return m
 }
 
@@ -135,7 +145,7 @@ func foldWords(buf *[MaxNameLength + fpPad]byte, dots *[4]uint64, name string) {
 const batch = 8
 
 // levels applies the suffixes q[start:] of one batch, least specific first.
-func (s *Set) levels(m *Match, q []byte, starts []int, whole bool) {
+func (s *Set) levels(m *Match, q []byte, starts []int, whole, lines bool) {
 	var ks [batch]uint64
 	var maybe [batch]bool
 	var lo, end, p [batch]uint32
@@ -160,10 +170,10 @@ func (s *Set) levels(m *Match, q []byte, starts []int, whole bool) {
 		if maybe[i] {
 			at = t.search(ks[i], lo[i], end[i], p[i], tp[i])
 		}
-		cats, allow, ref, ok := s.at(t, at, st == 0 && whole)
+		cats, allow, ref, ok := s.at(t, at, st == 0 && whole, lines)
 		if s.hashed.len() > 0 {
 			d := sha256.Sum256(q[st:])
-			c2, a2, r2, ok2 := s.at(&s.hashed, s.hashed.find(binary.BigEndian.Uint64(d[:8])), st == 0 && whole)
+			c2, a2, r2, ok2 := s.at(&s.hashed, s.hashed.find(binary.BigEndian.Uint64(d[:8])), st == 0 && whole, lines)
 			if ok2 && (!ok || a2 && !allow) {
 				ref = r2
 			}
@@ -222,18 +232,22 @@ func foldName(buf *[MaxNameLength]byte, name string) (q []byte, whole bool) {
 
 // at returns what entry i of t says at this position of the query (self:
 // the whole query; otherwise a parent of it); ok is false when nothing
-// applies here: no entry (i < 0), or a "*.x" rule met at x itself.
-func (s *Set) at(t *table, i int, self bool) (cats Categories, allow bool, ref RuleRef, ok bool) {
+// applies here: no entry (i < 0), or a "*.x" rule met at x itself. The
+// rule's line is read only when lines is set: Lookup never touches them.
+func (s *Set) at(t *table, i int, self, lines bool) (cats Categories, allow bool, ref RuleRef, ok bool) {
 	if i < 0 {
 		return 0, false, RuleRef{}, false
 	}
-	sl := &t.slots[i]
-	e := &s.entries[sl.payload]
+	e := &s.entries[t.slots[i].payload]
 	cats, allow = e.below, e.allow&allowBelow != 0
 	if self {
 		cats, allow = e.self, e.allow&allowSelf != 0
 	}
-	return cats, allow, RuleRef{List: int(e.list), Line: int(sl.line)}, cats != 0 || allow
+	ref = RuleRef{List: int(e.list)}
+	if lines {
+		ref.Line = t.lineAt(i)
+	}
+	return cats, allow, ref, cats != 0 || allow
 }
 
 // Len returns the number of distinct rule names (and digests) in the Set.
@@ -262,7 +276,9 @@ func (s *Set) Lists() []ListInfo {
 }
 
 // MemSize returns the bytes the Set holds, for the bytes-per-name figure
-// and for /metrics. List names are counted, map overheads are not.
+// and for /metrics. List names are counted, map overheads are not. For a
+// Set mapped from its compiled file (Sources.Build) the tables are file
+// pages, resident only where lookups touched them, the lines hardly ever.
 func (s *Set) MemSize() int {
 	if s == nil {
 		return 0

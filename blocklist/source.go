@@ -122,8 +122,19 @@ type SourceStatus struct {
 // lastGood is where the last good copy of a URL list lives.
 func lastGood(dir, name string) string { return filepath.Join(dir, name+".list") }
 
-// openSource opens what a list is read from: the local file, or the last
+// sourcePath is what a list is read from: the local file, or the last
 // good copy of a URL list.
+func sourcePath(dir string, s SourceConfig) string {
+	if s.Path != "" {
+		return s.Path
+	}
+	return lastGood(dir, s.Name)
+}
+
+// statSource returns the file information of what list s is read from.
+func statSource(dir string, s SourceConfig) (os.FileInfo, error) { return os.Stat(sourcePath(dir, s)) }
+
+// openSource opens what a list is read from.
 func openSource(dir string, s SourceConfig) (*os.File, error) {
 	if s.Path != "" {
 		return os.Open(s.Path)

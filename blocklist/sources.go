@@ -84,17 +84,35 @@ func NewSources(cfgs []SourceConfig, dir string, log *slog.Logger) *Sources {
 //
 // The Set last compiled is kept in CompiledFile beside the lists, with the
 // SHA-256 of every file it was parsed from: when every list is still the
-// same, Build loads it instead of parsing (a few milliseconds for a million
-// names, against half a second), and otherwise compiles and saves a new
-// one. A compiled file that is damaged, truncated, of another version or of
-// other lists is logged and rebuilt, never used.
+// same, Build maps it instead of parsing (a few milliseconds for a million
+// names, against a second), and otherwise compiles a new one straight into
+// that file and maps it: the Set's tables are then never in the heap. A
+// compiled file that is damaged, truncated, of another version or of other
+// lists is logged and rebuilt, never used.
 func (s *Sources) Build() (*Set, error) {
 	if set := s.loadCompiled(); set != nil {
 		return set, nil
 	}
-	b := NewBuilder()
-	inputs := make([]Input, 0, len(s.cfgs))
-	keep := true // save the result: no list failed halfway
+	b, inputs, keep := s.parseAll()
+	if keep && !s.readOnly {
+		set, err := s.compileToFile(b, inputs)
+		if err == nil {
+			return set, nil
+		}
+		// The Builder is spent: parse again, into memory this time.
+		s.log.Warn("compiled lists not saved; the next start parses them again", "err", err)
+		b, _, _ = s.parseAll()
+	}
+	return b.Build()
+}
+
+// parseAll parses every list into a new Builder, records each list's
+// status, and says whether the result may be saved: no list failed
+// halfway.
+func (s *Sources) parseAll() (b *Builder, inputs []Input, keep bool) {
+	b = NewBuilder()
+	inputs = make([]Input, 0, len(s.cfgs))
+	keep = true
 	for _, c := range s.cfgs {
 		id := b.AddList(c.Name, c.category())
 		in := Input{Name: c.Name, Category: c.category(), Format: c.format()}
@@ -106,16 +124,7 @@ func (s *Sources) Build() (*Set, error) {
 			s.log.Warn("list left out", "list", c.Name, "err", err)
 		}
 	}
-	set, err := b.Build()
-	if err != nil {
-		return nil, err
-	}
-	if keep && !s.readOnly {
-		if err := s.saveCompiled(set, inputs); err != nil {
-			s.log.Warn("compiled lists not saved; the next start parses them again", "err", err)
-		}
-	}
-	return set, nil
+	return b, inputs, keep
 }
 
 // recordBuilt sets list c's status after a build or a load.
@@ -132,15 +141,20 @@ func (s *Sources) recordBuilt(c SourceConfig, st Stats, err error) {
 	})
 }
 
-// parseOne parses list c into b, and fills in the digest of the file read
-// and the Stats. opened says whether the file could be opened: a list that
-// cannot be is left out, and its digest stays zero.
+// parseOne parses list c into b, and fills in the digest of the file read,
+// its stamp when it held still (see fileStamp) and the Stats. opened says
+// whether the file could be opened: a list that cannot be is left out, and
+// its digest stays zero.
 func (s *Sources) parseOne(b *Builder, id int, c SourceConfig, in *Input) (opened bool, err error) {
 	f, err := openSource(s.dir, c)
 	if err != nil {
 		return false, err
 	}
 	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return true, fmt.Errorf("reading list %q: %w", c.Name, err)
+	}
 	h := sha256.New()
 	in.Stats, err = b.Parse(id, io.TeeReader(f, h), c.format())
 	if err != nil {
@@ -152,6 +166,11 @@ func (s *Sources) parseOne(b *Builder, id int, c SourceConfig, in *Input) (opene
 		return true, fmt.Errorf("reading list %q: %w", c.Name, err)
 	}
 	h.Sum(in.SHA256[:0])
+	if after, err := f.Stat(); err == nil {
+		// The file system's clock, not an injected one: it is what
+		// stamps the file.
+		in.stamp = stableStamp(before, after, time.Now())
+	}
 	return true, nil
 }
 

@@ -25,14 +25,18 @@ func (s *Sources) loadCompiled() *Set {
 		}
 		return nil
 	}
-	defer f.Close()
+	defer f.Close() // a mapping outlives its descriptor
 	fi, err := f.Stat()
 	if err != nil {
 		s.log.Warn("compiled lists unreadable; compiling them again", "file", path, "err", err)
 		return nil
 	}
-	now, errs := s.identify()
-	set, saved, err := readCompiled(f, fi.Size(), func(saved []Input) bool { return sameInputs(saved, now) })
+	var errs []error
+	set, saved, err := mapCompiled(f, fi.Size(), func(saved []Input) bool {
+		var same bool
+		same, errs = s.unchanged(saved)
+		return same
+	})
 	switch {
 	case errors.Is(err, errStale):
 		s.log.Info("lists changed since they were compiled; compiling them again", "file", path)
@@ -51,16 +55,34 @@ func (s *Sources) loadCompiled() *Set {
 	return set
 }
 
-// identify returns the inputs as they are on disk now, without Stats: the
-// digest of each list's file, zero with the error when it cannot be read.
-func (s *Sources) identify() ([]Input, []error) {
-	inputs := make([]Input, len(s.cfgs))
+// unchanged reports whether the lists on disk are still the saved ones,
+// and why each list that cannot be read cannot. A list whose file has the
+// stamp recorded when it was compiled is taken as unchanged without being
+// read (see fileStamp); any other is hashed. It stops at the first list
+// that differs.
+func (s *Sources) unchanged(saved []Input) (bool, []error) {
+	if len(saved) != len(s.cfgs) {
+		return false, nil
+	}
 	errs := make([]error, len(s.cfgs))
 	for i, c := range s.cfgs {
-		inputs[i] = Input{Name: c.Name, Category: c.category(), Format: c.format()}
-		errs[i] = digestSource(s.dir, c, &inputs[i].SHA256)
+		now := Input{Name: c.Name, Category: c.category(), Format: c.format()}
+		if !sameList(now, saved[i]) {
+			return false, nil
+		}
+		if saved[i].stamp.valid() {
+			if fi, err := statSource(s.dir, c); err == nil {
+				if st, ok := stampOf(fi); ok && st == saved[i].stamp {
+					continue
+				}
+			}
+		}
+		errs[i] = digestSource(s.dir, c, &now.SHA256)
+		if now.SHA256 != saved[i].SHA256 {
+			return false, nil
+		}
 	}
-	return inputs, errs
+	return true, errs
 }
 
 // digestSource puts the SHA-256 of list c's file in sum.
@@ -79,27 +101,34 @@ func digestSource(dir string, c SourceConfig, sum *[sha256.Size]byte) error {
 	return nil
 }
 
-// saveCompiled writes set and its inputs to CompiledFile atomically: a
-// temporary file, synced, renamed over the old one, so that a power cut
-// leaves the old file or the new one, never half of one.
-func (s *Sources) saveCompiled(set *Set, inputs []Input) error {
+// compileToFile compiles b straight into a new CompiledFile, atomically
+// (a temporary file, synced, renamed over the old one, so that a power
+// cut leaves the old file or the new one, never half of one), and returns
+// the Set mapped from it. b is spent, whatever happens.
+func (s *Sources) compileToFile(b *Builder, inputs []Input) (*Set, error) {
 	if err := os.MkdirAll(s.dir, 0o750); err != nil {
-		return err
+		return nil, err
 	}
 	tmp, err := os.CreateTemp(s.dir, "."+CompiledFile+"-*")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer os.Remove(tmp.Name()) // after the rename, there is nothing to remove
-	err = writeCompiled(tmp, set, inputs)
+	defer tmp.Close()
+	err = b.buildFile(tmp, inputs)
 	if err == nil {
 		err = tmp.Sync()
 	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(s.dir, CompiledFile))
 	}
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", CompiledFile, err)
+		return nil, fmt.Errorf("writing %s: %w", CompiledFile, err)
 	}
-	return os.Rename(tmp.Name(), filepath.Join(s.dir, CompiledFile))
+	fi, err := tmp.Stat()
+	if err != nil {
+		return nil, err
+	}
+	set, _, err := mapCompiled(tmp, fi.Size(), nil)
+	return set, err
 }

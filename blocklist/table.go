@@ -16,13 +16,17 @@ import (
 // slots start and carries a 96-bit filter of its names (one bit in each of
 // three 32-bit words, from k's low 15 bits), so that about 94% of the
 // probes for an absent name end at the header, without a data-dependent
-// branch. A slot holds everything about one name in 12 bytes: the low 48
-// bits of k (a 16-bit tag and a 32-bit low word), the payload index and the
-// line, sorted by (bucket, tag, low) and searched from where interpolation
-// puts the tag, so the probe that finds a name also has its answer.
+// branch. A slot holds what a lookup needs of one name in 8 bytes: the low
+// 48 bits of k (a 16-bit tag and a 32-bit low word) and the payload index,
+// sorted by (bucket, tag, low) and searched from where interpolation puts
+// the tag, so the probe that finds a name also has its answer. The line of
+// the rule Explain cites is in lines, beside the slots and not in them: no
+// lookup reads it, so in a Set mapped from its compiled file (compiled.go)
+// those pages are never brought into memory unless someone asks why.
 //
-// Per name: 12 bytes of slot plus 16/load of header, 13 to 14 bytes,
-// against 16+ for a sorted []uint64 with payloads and 60+ for a map[string].
+// Per name: 8 bytes of slot plus 16/load of header, 9 to 10 bytes, and the
+// 4 bytes of its line where nothing is mapped; against 16+ for a sorted
+// []uint64 with payloads and 60+ for a map[string].
 // Below 2^20 names a table keeps 48+bits bits of each fingerprint, and a
 // probe falsely matches with probability about load/2^48 ≤ 5.7e-14; from
 // 2^20 names on it keeps all 64 and it is n/2^64 (1.1e-13 at 2M names). See
@@ -31,6 +35,7 @@ type table struct {
 	shift   uint8    // 64 - bucket bits: bucket of k is k >> shift
 	buckets []header // 1<<bits headers and a sentinel; empty when the table is
 	slots   []slot
+	lines   []uint32 // lines[i] is the line of slots[i]'s rule; Explain only
 }
 
 // header is a bucket's start in slots and its filter.
@@ -39,12 +44,11 @@ type header struct {
 	filter [3]uint32
 }
 
-// slot is one name of a table. Go lays it out in 12 bytes.
+// slot is one name of a table. Go lays it out in 8 bytes.
 type slot struct {
 	tag     uint16 // bits 32..47 of the fingerprint
 	payload uint16 // index into Set.entries
 	low     uint32 // bits 0..31 of the fingerprint
-	line    uint32 // line of the rule Explain cites
 }
 
 // maxBucketBits bounds the headers at 256 MiB, far beyond any real list.
@@ -141,45 +145,85 @@ func (t *table) len() int { return len(t.slots) }
 
 // memSize returns the bytes held by t's arrays.
 func (t *table) memSize() int {
-	return int(unsafe.Sizeof(header{}))*len(t.buckets) + int(unsafe.Sizeof(slot{}))*len(t.slots)
+	return int(unsafe.Sizeof(header{}))*len(t.buckets) + int(unsafe.Sizeof(slot{}))*len(t.slots) + 4*len(t.lines)
 }
 
-// buildTable compiles the records of log into a table: each chunk is
-// sorted in place, then the chunks are merged twice, once to count the
-// distinct fingerprints (so that every array is allocated once, at its
-// final size) and once to fill the arrays, folding the records of one
-// fingerprint into one interned entry. The chunks are clobbered.
-func buildTable(log *recordLog, lists []ListInfo, in *interner) (table, error) {
+// lineAt returns the line of slot i, 0 when lines are not kept.
+func (t *table) lineAt(i int) int {
+	if i < 0 || i >= len(t.lines) {
+		return 0
+	}
+	return int(t.lines[i])
+}
+
+// tableOut receives a table as buildTable makes it: its shape once the
+// distinct fingerprints are counted, then every slot in order, then the
+// buckets. heapTable keeps it in memory; a fileTable (compiled_write.go)
+// streams it into a compiled file, so that compiling never holds the
+// records and the table at once.
+type tableOut interface {
+	shape(shift uint8, buckets, slots int) error
+	put(i int, s slot, line uint32)
+	done(buckets []header) error
+}
+
+// heapTable builds a table in memory.
+type heapTable struct{ t table }
+
+func (h *heapTable) shape(shift uint8, _, slots int) error {
+	h.t = table{shift: shift}
+	if slots > 0 {
+		h.t.slots, h.t.lines = make([]slot, slots), make([]uint32, slots)
+	}
+	return nil
+}
+
+func (h *heapTable) put(i int, s slot, line uint32) { h.t.slots[i], h.t.lines[i] = s, line }
+
+func (h *heapTable) done(buckets []header) error { h.t.buckets = buckets; return nil }
+
+// buildTable compiles the records of log into out: each chunk is sorted in
+// place, then the chunks are merged twice, once to count the distinct
+// fingerprints (so that every array is allocated once, at its final size)
+// and once to fill the arrays, folding the records of one fingerprint into
+// one interned entry. The chunks are clobbered.
+func buildTable(log *recordLog, lists []ListInfo, in *interner, out tableOut) error {
 	if log.n == 0 {
-		return table{}, nil
+		if err := out.shape(0, 0, 0); err != nil {
+			return err
+		}
+		return out.done(nil)
 	}
 	shift := 64 - bucketBits(log.n)
 	for _, c := range log.chunks {
 		for i := range c {
-			c[i].key = sortKey(c[i].key, shift)
+			c[i].setKey(sortKey(c[i].key(), shift))
 		}
-		slices.SortFunc(c, func(a, b record) int { return cmp.Compare(a.key, b.key) })
+		slices.SortFunc(c, func(a, b packed) int { return cmp.Compare(a.key(), b.key()) })
 	}
 	n := 0
-	newMerger(log.chunks).groups(func([]record) error { n++; return nil })
-	t := table{shift: shift, buckets: make([]header, 1<<(64-shift)+1), slots: make([]slot, n)}
+	newMerger(log).groups(func([]record) error { n++; return nil })
+	buckets := make([]header, 1<<(64-shift)+1)
+	if err := out.shape(shift, len(buckets), n); err != nil {
+		return err
+	}
 	j := 0
-	err := newMerger(log.chunks).groups(func(g []record) error {
+	err := newMerger(log).groups(func(g []record) error {
 		e, line := merge(g, lists)
 		idx, err := in.intern(e)
 		sk := g[0].key // its low 48 bits are the fingerprint's
 		b := sortBucket(sk, shift)
-		t.buckets[b+1].start++
-		t.buckets[b].add(sk)
-		t.slots[j] = slot{tag: uint16(sk >> 32), payload: idx, low: uint32(sk), line: line}
+		buckets[b+1].start++
+		buckets[b].add(sk)
+		out.put(j, slot{tag: uint16(sk >> 32), payload: idx, low: uint32(sk)}, line)
 		j++
 		return err
 	})
 	if err != nil {
-		return table{}, err
+		return err
 	}
-	for b := 1; b < len(t.buckets); b++ {
-		t.buckets[b].start += t.buckets[b-1].start
+	for b := 1; b < len(buckets); b++ {
+		buckets[b].start += buckets[b-1].start
 	}
-	return t, nil
+	return out.done(buckets)
 }
