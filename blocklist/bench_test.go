@@ -5,77 +5,26 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"runtime"
 	"runtime/metrics"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/amane-dns/amane/internal/synthnames"
 )
 
-// Benchmarks use synthetic names, generated deterministically from a seeded
-// PRNG so that no data file is committed: 0-2 subdomain labels over a
-// registrable label of one or two words (sometimes with digits) under a
-// weighted TLD mix, which gives the label counts and lengths of real lists.
+// Benchmarks use synthetic names (internal/synthnames), generated
+// deterministically from a seed so that no data file is committed.
 
-const (
-	benchWords = "ad ads adserver analytics api app apps assets banner beacon bet bid cache casino cdn click " +
-		"cloud collect content count counter data deals delivery dns edge event events feed free game games " +
-		"go graph img info lb link live log logs m mail media metric metrics mobile news online pixel play " +
-		"player promo push rt rtb sdk secure serve shop slots stat static stats stream sync tag tags track " +
-		"tracker tv video vip web win www xyz zone"
-	benchTLDs = "com com com com com com com com net net net org org io co.uk de fr ru xyz info top cn " +
-		"online site ma com.br jp pl nl it es"
-)
-
-// nameGen produces realistic names from a seed.
-type nameGen struct {
-	rng   *rand.Rand
-	words []string
-	tlds  []string
-	buf   []byte
-}
-
-func newNameGen(seed uint64) *nameGen {
-	return &nameGen{rng: rand.New(rand.NewPCG(seed, 0x616d616e65)),
-		words: strings.Fields(benchWords), tlds: strings.Fields(benchTLDs)}
-}
-
-// label appends one label of one or two words, sometimes with digits.
-func (g *nameGen) label(b []byte) []byte {
-	b = append(b, g.words[g.rng.IntN(len(g.words))]...)
-	switch g.rng.IntN(4) {
-	case 0:
-		b = append(append(b, '-'), g.words[g.rng.IntN(len(g.words))]...)
-	case 1:
-		b = append(b, g.words[g.rng.IntN(len(g.words))]...)
-	}
-	if g.rng.IntN(3) == 0 {
-		b = strconv.AppendInt(b, int64(g.rng.IntN(10000)), 10)
-	}
-	return b
-}
-
-// next returns the next name; the slice is reused by the following call.
-func (g *nameGen) next() []byte {
-	b := g.buf[:0]
-	for range g.rng.IntN(3) {
-		b = append(g.label(b), '.')
-	}
-	b = g.label(b)
-	b = append(b, g.words[g.rng.IntN(len(g.words))]...)
-	b = strconv.AppendInt(b, int64(g.rng.IntN(100000)), 10)
-	b = append(append(b, '.'), g.tlds[g.rng.IntN(len(g.tlds))]...)
-	g.buf = b
-	return b
-}
+// newNameGen returns the generator of seed.
+func newNameGen(seed uint64) *synthnames.Gen { return synthnames.New(seed) }
 
 // genReader streams n generated names as a domains list, so compiling
 // reads them as it would a file, without holding them in memory.
 type genReader struct {
-	g       *nameGen
+	g       *synthnames.Gen
 	left    int
 	pending []byte
 }
@@ -88,7 +37,7 @@ func (r *genReader) Read(p []byte) (int, error) {
 				break
 			}
 			r.left--
-			r.pending = append(r.g.next(), '\n')
+			r.pending = append(r.g.Next(), '\n')
 		}
 		c := copy(p[n:], r.pending)
 		n, r.pending = n+c, r.pending[c:]
@@ -113,9 +62,9 @@ func benchSet(b *testing.B, n int, seed uint64) *Set {
 }
 
 // fiveLabels pads name on the left with generated labels to 5 labels.
-func fiveLabels(g *nameGen, name string) string {
+func fiveLabels(g *synthnames.Gen, name string) string {
 	for strings.Count(name, ".") < 4 {
-		name = string(g.label(nil)) + "." + name
+		name = string(g.Label(nil)) + "." + name
 	}
 	return name
 }
@@ -126,7 +75,7 @@ func hitQueries(n, k int, seed uint64) []string {
 	g, pad := newNameGen(seed), newNameGen(seed+1)
 	out := make([]string, 0, k)
 	for i := range n {
-		name := g.next()
+		name := g.Next()
 		if i%(n/k) == 0 && len(out) < k {
 			out = append(out, fiveLabels(pad, string(name)))
 		}
@@ -139,7 +88,7 @@ func missQueries(k int, seed uint64) []string {
 	g := newNameGen(seed)
 	out := make([]string, k)
 	for i := range out {
-		out[i] = fiveLabels(g, string(g.next()))
+		out[i] = fiveLabels(g, string(g.Next()))
 	}
 	return out
 }
@@ -183,7 +132,7 @@ func BenchmarkLookupWithHashedList(b *testing.B) {
 	var text strings.Builder
 	g := newNameGen(7)
 	for range 1000 {
-		d, _ := HashName(string(g.next()))
+		d, _ := HashName(string(g.Next()))
 		text.WriteString(hex.EncodeToString(d[:]) + "\n")
 	}
 	bl := NewBuilder()

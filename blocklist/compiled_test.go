@@ -171,7 +171,7 @@ func sameAnswers(t *testing.T, built, loaded *Set, names []string, stride int) {
 		queries = append(queries, n, "www."+n, "a.b."+n, "h-"+n)
 	}
 	for range 20_000 {
-		queries = append(queries, string(g.next()))
+		queries = append(queries, string(g.Next()))
 	}
 	blocked := 0
 	for i := 0; i < len(queries); i += stride {
