@@ -1,35 +1,273 @@
 package resolver
 
 import (
+	"context"
+	"net"
 	"net/netip"
 	"os"
+	"strconv"
+	"sync"
+	"syscall"
 
+	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
 )
 
-// dialUpstreamUDP opens a UDP socket connected to addr from a port the
-// kernel picks at random at connect. It is net.DialUDP without the three
-// system calls the net package adds for nothing we need (SO_BROADCAST,
-// getsockname, getpeername) nor its address allocations: with a socket per
-// query (RFC 5452 9.2) those were a third of the socket's cost. os.NewFile
-// sees the descriptor is non-blocking and puts it in Go's network poller,
-// so reads wait without a thread and keep their deadlines.
-func dialUpstreamUDP(addr netip.AddrPort) (udpPeer, error) {
-	ip := addr.Addr().Unmap()
-	if ip.Zone() != "" {
-		return dialUDPPeer(addr) // a link-local upstream: the net package maps the zone to an interface
+// udpSock is a non-blocking UDP socket connected to the upstream, for one
+// query: a bare descriptor, never handed to Go's network poller. The
+// transport's own epoll instance (udpPoller) watches it from the moment it
+// is opened, so a query costs no poller registration nor removal (close(2)
+// takes the socket out of the epoll set), no read that finds nothing, and
+// no deadline timer (issue 14).
+type udpSock struct{ fd int }
+
+// udpSys holds the transport's poller, started with its first socket.
+type udpSys struct {
+	once sync.Once
+	p    *udpPoller
+	err  error
+}
+
+// udpPoller reads the replies of one transport's queries: one epoll
+// instance holding every socket the transport has open, and one goroutine
+// that waits for it in Go's network poller (an epoll descriptor is
+// readable while any socket in it is) and hands each query its answer.
+// The answer is matched on the socket it came to, its ID and its question
+// (RFC 5452 9.1), exactly as a read on the query's own goroutine did.
+type udpPoller struct {
+	epfd int
+	file *os.File // epfd, in Go's network poller
+
+	mu      sync.Mutex         // guards following; held across every read and close of a registered socket, so a descriptor number reused by a new socket is never read for an old query
+	waiting map[int32]*udpWait // socket → the query waiting on it
+	closing bool               // the transport closed: close the poller once nothing waits
+	gone    bool               // file is closed
+}
+
+// udpWait is one query waiting for its reply.
+type udpWait struct {
+	q     *dns.Msg
+	reply chan udpResult // capacity 1: the poller sends at most once, as it takes the wait out of waiting
+}
+
+type udpResult struct {
+	r   *dns.Msg
+	err error
+}
+
+var udpWaits = sync.Pool{New: func() any { return &udpWait{reply: make(chan udpResult, 1)} }}
+
+// poller returns the transport's poller, starting it on first use.
+func (t *udpTransport) poller() (*udpPoller, error) {
+	t.sys.once.Do(func() { t.sys.p, t.sys.err = startUDPPoller() })
+	return t.sys.p, t.sys.err
+}
+
+func startUDPPoller() (*udpPoller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
 	}
-	family, sa := unix.AF_INET6, unix.Sockaddr(&unix.SockaddrInet6{Port: int(addr.Port()), Addr: ip.As16()})
-	if ip.Is4() {
-		family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: int(addr.Port()), Addr: ip.As4()}
+	// os.NewFile puts a non-blocking descriptor in Go's poller; the flag
+	// changes nothing for epoll_wait, which is only ever called with a
+	// zero timeout here.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	p := &udpPoller{epfd: epfd, file: os.NewFile(uintptr(epfd), "udp-upstream-epoll"), waiting: map[int32]*udpWait{}}
+	raw, err := p.file.SyscallConn()
+	if err != nil {
+		p.file.Close()
+		return nil, err
+	}
+	go p.run(raw)
+	return p, nil
+}
+
+// dial opens a UDP socket connected to the upstream from a port the kernel
+// picks at random at connect, and adds it to the poller. It is
+// net.DialUDP without the system calls the net package adds for nothing we
+// need (SO_BROADCAST, getsockname, getpeername) nor its allocations: with
+// a socket per query (RFC 5452 9.2) those were a third of the socket's cost.
+func (t *udpTransport) dial() (udpSock, error) {
+	p, err := t.poller()
+	if err != nil {
+		return udpSock{}, err
+	}
+	family, sa, err := sockaddrOf(t.raddr)
+	if err != nil {
+		return udpSock{}, err
 	}
 	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, os.NewSyscallError("socket", err)
+		return udpSock{}, os.NewSyscallError("socket", err)
 	}
 	if err := unix.Connect(fd, sa); err != nil {
 		unix.Close(fd)
-		return nil, os.NewSyscallError("connect", err)
+		return udpSock{}, os.NewSyscallError("connect", err)
 	}
-	return os.NewFile(uintptr(fd), "udp"), nil
+	// Edge-triggered: the poller reads a socket until it is empty or its
+	// query answered, and a socket whose query has gone needs no more
+	// wake-ups before it is closed.
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: int32(fd)}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		unix.Close(fd)
+		return udpSock{}, os.NewSyscallError("epoll_ctl", err)
+	}
+	return udpSock{fd}, nil
 }
+
+// sockaddrOf is addr for connect(2); a link-local address's zone names
+// its interface.
+func sockaddrOf(addr netip.AddrPort) (int, unix.Sockaddr, error) {
+	ip := addr.Addr().Unmap()
+	if ip.Is4() {
+		return unix.AF_INET, &unix.SockaddrInet4{Port: int(addr.Port()), Addr: ip.As4()}, nil
+	}
+	sa := &unix.SockaddrInet6{Port: int(addr.Port()), Addr: ip.As16()}
+	if z := ip.Zone(); z != "" {
+		if n, err := strconv.ParseUint(z, 10, 32); err == nil {
+			sa.ZoneId = uint32(n)
+		} else if ifi, err := net.InterfaceByName(z); err == nil {
+			sa.ZoneId = uint32(ifi.Index)
+		} else {
+			return 0, nil, err
+		}
+	}
+	return unix.AF_INET6, sa, nil
+}
+
+// discard closes a socket that carried no query. Closing takes it out of
+// the poller's epoll set; nothing waits on it, so the poller never reads it.
+func (t *udpTransport) discard(s udpSock) { unix.Close(s.fd) }
+
+// closeSys stops the poller once the queries still waiting are done.
+func (t *udpTransport) closeSys() {
+	if p := t.sys.p; p != nil {
+		p.mu.Lock()
+		p.closing = true
+		p.releaseLocked()
+		p.mu.Unlock()
+	}
+}
+
+// roundTrip sends pkt (q, packed) on s and waits until the poller brings
+// the answer to q, or ctx ends; then closes s.
+func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt []byte) (*dns.Msg, error) {
+	p := t.sys.p // dial started it
+	w := udpWaits.Get().(*udpWait)
+	w.q = q
+	defer func() { w.q = nil; udpWaits.Put(w) }()
+	key := int32(s.fd)
+	p.mu.Lock()
+	p.waiting[key] = w
+	p.mu.Unlock()
+	if _, err := unix.Write(s.fd, pkt); err != nil {
+		if res, ok := p.finish(key, w, s.fd); ok {
+			return res.r, res.err
+		}
+		return nil, os.NewSyscallError("write", err)
+	}
+	select {
+	case res := <-w.reply:
+		p.finish(key, w, s.fd)
+		return res.r, res.err
+	case <-ctx.Done():
+		if res, ok := p.finish(key, w, s.fd); ok {
+			return res.r, res.err // the answer came as the time ran out
+		}
+		return nil, ctx.Err()
+	}
+}
+
+// finish takes w out of waiting, if the poller has not already, and closes
+// its socket; ok says the poller had answered (res, received here).
+func (p *udpPoller) finish(key int32, w *udpWait, fd int) (res udpResult, ok bool) {
+	p.mu.Lock()
+	answered := p.waiting[key] != w
+	if !answered {
+		delete(p.waiting, key)
+	}
+	unix.Close(fd)
+	p.releaseLocked()
+	p.mu.Unlock()
+	if !answered {
+		return udpResult{}, false
+	}
+	select {
+	case res = <-w.reply:
+	default: // received already by the caller
+	}
+	return res, true
+}
+
+// releaseLocked closes the poller once the transport is closed and no
+// query waits.
+func (p *udpPoller) releaseLocked() {
+	if p.closing && len(p.waiting) == 0 && !p.gone {
+		p.gone = true
+		p.file.Close() // run returns
+	}
+}
+
+// run waits for sockets with something to read, until the poller closes.
+func (p *udpPoller) run(raw syscall.RawConn) {
+	events := make([]unix.EpollEvent, 64)
+	buf := make([]byte, udpBufSize)
+	for {
+		var n int
+		err := raw.Read(func(uintptr) bool {
+			var err error
+			n, err = unix.EpollWait(p.epfd, events, 0)
+			return err == nil && n > 0
+		})
+		if err != nil {
+			return
+		}
+		for _, ev := range events[:n] {
+			p.drain(ev.Fd, buf)
+		}
+	}
+}
+
+// drain reads the datagrams waiting on a socket until its query is
+// answered or nothing is left.
+func (p *udpPoller) drain(key int32, buf []byte) {
+	for {
+		p.mu.Lock()
+		w := p.waiting[key]
+		if w == nil { // answered or given up (and closed) already
+			p.mu.Unlock()
+			return
+		}
+		n, err := unix.Read(int(key), buf)
+		p.mu.Unlock()
+		switch {
+		case err == unix.EAGAIN:
+			return
+		case err == unix.EINTR:
+			continue
+		case err == unix.ECONNREFUSED:
+			continue // an ICMP error, which anyone can forge: wait for the answer until the deadline
+		case err != nil:
+			p.answer(key, w, udpResult{err: os.NewSyscallError("read", err)})
+			return
+		}
+		if r := matchReply(w.q, buf[:n]); r != nil {
+			p.answer(key, w, udpResult{r: r})
+			return
+		}
+	}
+}
+
+// answer hands res to w, unless w has given up meanwhile.
+func (p *udpPoller) answer(key int32, w *udpWait, res udpResult) {
+	p.mu.Lock()
+	if p.waiting[key] == w {
+		delete(p.waiting, key)
+		w.reply <- res // never blocks: capacity 1, one send per wait
+	}
+	p.mu.Unlock()
+}
+
