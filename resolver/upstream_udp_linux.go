@@ -270,4 +270,3 @@ func (p *udpPoller) answer(key int32, w *udpWait, res udpResult) {
 	}
 	p.mu.Unlock()
 }
-
