@@ -434,5 +434,6 @@ func (h *Handler) maybePrefetch(q *query, e *entry, now time.Time) {
 		defer h.bg.Done()
 		defer h.inflight.Add(-1)
 		h.lookup(p)
+		p.release()
 	}()
 }
