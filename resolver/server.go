@@ -121,11 +121,8 @@ func listenPair(addr string) ([]*udpConn, net.Listener, error) {
 	return udp, l, nil
 }
 
-// ReadLoops is the number of UDP read loops Serve starts. Each spends its
-// idle time blocked in the kernel holding a Go scheduler slot (a P); the
-// program should run with GOMAXPROCS of at least NumCPU + ReadLoops, or the
-// runtime's sysmon, seeing every P held by a system call, takes them back
-// every 20 µs, a wakeup per query on a loaded core.
+// ReadLoops is the number of UDP read loops Serve starts, one per UDP
+// socket.
 func (s *Server) ReadLoops() int { return len(s.udp) }
 
 // UDPAddrs returns the bound UDP addresses, one per listen address.
@@ -156,7 +153,10 @@ func (s *Server) Serve() {
 // Shutdown stops reading new queries, lets the ones in flight finish (until
 // ctx ends), then closes every socket.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.stopping.Store(true) // read loops see it within a read timeout; replies still need the sockets
+	s.stopping.Store(true) // read loops see it once interrupted; replies still need the sockets
+	for _, c := range s.udp {
+		c.interrupt()
+	}
 	past := time.Unix(1, 0)
 	for _, l := range s.tcp {
 		l.Close()
