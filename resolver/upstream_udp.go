@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -61,6 +62,11 @@ func newUDPTransport(addr string) *udpTransport {
 func (t *udpTransport) String() string { return "udp://" + t.addr }
 
 func (t *udpTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+	return t.exchangeUntil(ctx, q, time.Time{})
+}
+
+// exchangeUntil is exchange that also gives up at until, unless it is zero.
+func (t *udpTransport) exchangeUntil(ctx context.Context, q *dns.Msg, until time.Time) (*dns.Msg, error) {
 	conn, err := t.take()
 	if err != nil {
 		return nil, err
@@ -76,11 +82,16 @@ func (t *udpTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, erro
 	}
 	// One query per socket: roundTrip closes it, and its port is never
 	// used again by us.
-	r, err := t.roundTrip(ctx, conn, q, pkt)
+	r, err := t.roundTrip(ctx, conn, q, pkt, until)
 	if err != nil {
 		return nil, err
 	}
 	if r.Truncated {
+		if !until.IsZero() {
+			tctx, cancel := context.WithDeadline(ctx, until)
+			defer cancel()
+			ctx = tctx
+		}
 		return t.tcp.exchange(ctx, q)
 	}
 	return r, nil

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
@@ -48,6 +49,7 @@ type udpPoller struct {
 type udpWait struct {
 	q     *dns.Msg
 	reply chan udpResult // capacity 1: the poller sends at most once, as it takes the wait out of waiting
+	timer *time.Timer    // stopped between uses
 }
 
 type udpResult struct {
@@ -55,7 +57,11 @@ type udpResult struct {
 	err error
 }
 
-var udpWaits = sync.Pool{New: func() any { return &udpWait{reply: make(chan udpResult, 1)} }}
+var udpWaits = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &udpWait{reply: make(chan udpResult, 1), timer: t}
+}}
 
 // poller returns the transport's poller, starting it on first use.
 func (t *udpTransport) poller() (*udpPoller, error) {
@@ -153,8 +159,8 @@ func (t *udpTransport) closeSys() {
 }
 
 // roundTrip sends pkt (q, packed) on s and waits until the poller brings
-// the answer to q, or ctx ends; then closes s.
-func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt []byte) (*dns.Msg, error) {
+// the answer to q, ctx ends or until (unless zero) passes; then closes s.
+func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt []byte, until time.Time) (*dns.Msg, error) {
 	p := t.sys.p // dial started it
 	w := udpWaits.Get().(*udpWait)
 	w.q = q
@@ -169,6 +175,12 @@ func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt
 		}
 		return nil, os.NewSyscallError("write", err)
 	}
+	var expired <-chan time.Time
+	if !until.IsZero() {
+		w.timer.Reset(time.Until(until))
+		defer w.timer.Stop() // a stopped timer delivers nothing stale to its next user (Go 1.23)
+		expired = w.timer.C
+	}
 	select {
 	case res := <-w.reply:
 		p.finish(key, w, s.fd)
@@ -178,6 +190,11 @@ func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt
 			return res.r, res.err // the answer came as the time ran out
 		}
 		return nil, ctx.Err()
+	case <-expired:
+		if res, ok := p.finish(key, w, s.fd); ok {
+			return res.r, res.err
+		}
+		return nil, context.DeadlineExceeded
 	}
 }
 

@@ -35,12 +35,15 @@ func (t *udpTransport) discard(s udpSock) { s.c.Close() }
 func (t *udpTransport) closeSys() {}
 
 // roundTrip sends pkt (q, packed) on s and reads until the answer to q
-// comes, or ctx ends; then closes s.
-func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt []byte) (*dns.Msg, error) {
+// comes, ctx ends or until (unless zero) passes; then closes s.
+func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt []byte, until time.Time) (*dns.Msg, error) {
 	conn := s.c
 	defer conn.Close()
-	if deadline, ok := ctx.Deadline(); ok {
-		conn.SetReadDeadline(deadline)
+	if deadline, ok := ctx.Deadline(); ok && (until.IsZero() || deadline.Before(until)) {
+		until = deadline
+	}
+	if !until.IsZero() {
+		conn.SetReadDeadline(until)
 	}
 	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
