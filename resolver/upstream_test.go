@@ -354,3 +354,33 @@ func TestALostDatagramIsAskedAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestAUDPQueryInFlightOutlivesItsTransportsClose: a reload closes the old
+// upstreams while queries may still wait on them; those get their answers.
+func TestAUDPQueryInFlightOutlivesItsTransportsClose(t *testing.T) {
+	got, release := make(chan struct{}, 1), make(chan struct{})
+	up := startUpstream(t, func(q *dns.Msg, _ bool) [][]byte {
+		got <- struct{}{}
+		<-release
+		return [][]byte{pack(t, answerA(q, "93.184.215.14", 60))}
+	})
+	tr := newUDPTransport(up.addr())
+	type result struct {
+		r   *dns.Msg
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		r, err := tr.exchange(ctx, newQuery("www.example.com", dns.TypeA))
+		done <- result{r, err}
+	}()
+	waitFor(t, got, "the query at the upstream")
+	tr.close()
+	close(release)
+	res := waitFor(t, done, "the answer")
+	if res.err != nil || len(res.r.Answer) != 1 {
+		t.Fatalf("reply %v, err %v", res.r, res.err)
+	}
+}

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -28,6 +29,8 @@ type udpSys struct {
 	p    *udpPoller
 	err  error
 }
+
+var errUDPClosed = errors.New("upstream transport closed")
 
 // udpPoller reads the replies of one transport's queries: one epoll
 // instance holding every socket the transport has open, and one goroutine
@@ -117,7 +120,15 @@ func (t *udpTransport) dial() (udpSock, error) {
 	// query answered, and a socket whose query has gone needs no more
 	// wake-ups before it is closed.
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: int32(fd)}
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	p.mu.Lock()
+	if p.gone { // the transport closed, and so did the poller's descriptor, whose number may be another's now
+		p.mu.Unlock()
+		unix.Close(fd)
+		return udpSock{}, errUDPClosed
+	}
+	err = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
+	p.mu.Unlock()
+	if err != nil {
 		unix.Close(fd)
 		return udpSock{}, os.NewSyscallError("epoll_ctl", err)
 	}
@@ -167,6 +178,11 @@ func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt
 	defer func() { w.q = nil; udpWaits.Put(w) }()
 	key := int32(s.fd)
 	p.mu.Lock()
+	if p.gone { // a spare taken as the transport closed
+		p.mu.Unlock()
+		unix.Close(s.fd)
+		return nil, errUDPClosed
+	}
 	p.waiting[key] = w
 	p.mu.Unlock()
 	if _, err := unix.Write(s.fd, pkt); err != nil {
@@ -236,7 +252,9 @@ func (p *udpPoller) run(raw syscall.RawConn) {
 		var n int
 		err := raw.Read(func(uintptr) bool {
 			var err error
-			n, err = unix.EpollWait(p.epfd, events, 0)
+			for n, err = unix.EpollWait(p.epfd, events, 0); err == unix.EINTR; {
+				n, err = unix.EpollWait(p.epfd, events, 0)
+			}
 			return err == nil && n > 0
 		})
 		if err != nil {
