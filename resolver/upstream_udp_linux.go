@@ -245,25 +245,31 @@ func (p *udpPoller) releaseLocked() {
 }
 
 // run waits for sockets with something to read, until the poller closes.
+// The work is done inside the raw read, which leaves only when the
+// descriptor closes: a readiness that comes while the sockets are read is
+// kept for the next wait (a new raw read would clear it first), so after
+// an epoll_wait that took every event the poller parks at once, without
+// asking the kernel again for nothing.
 func (p *udpPoller) run(raw syscall.RawConn) {
 	events := make([]unix.EpollEvent, 64)
 	buf := make([]byte, udpBufSize)
-	for {
-		var n int
-		err := raw.Read(func(uintptr) bool {
-			var err error
-			for n, err = unix.EpollWait(p.epfd, events, 0); err == unix.EINTR; {
-				n, err = unix.EpollWait(p.epfd, events, 0)
+	raw.Read(func(uintptr) bool {
+		for {
+			n, err := unix.EpollWait(p.epfd, events, 0)
+			if err == unix.EINTR {
+				continue
 			}
-			return err == nil && n > 0
-		})
-		if err != nil {
-			return
+			if err != nil || n == 0 {
+				return false // wait in Go's poller
+			}
+			for _, ev := range events[:n] {
+				p.drain(ev.Fd, buf)
+			}
+			if n < len(events) {
+				return false
+			}
 		}
-		for _, ev := range events[:n] {
-			p.drain(ev.Fd, buf)
-		}
-	}
+	})
 }
 
 // drain reads the datagrams waiting on a socket until its query is
