@@ -230,8 +230,9 @@ type missJob struct {
 }
 
 // maxIdleMissWorkers bounds the miss workers kept parked between misses:
-// enough for the misses in flight at a few thousand a second behind a
-// 20 ms upstream, a few hundred KB of stacks at most when idle.
+// enough for the misses in flight at 5,000 a second behind a 20 ms
+// upstream, and at most a few MB of stacks (which the GC shrinks while
+// they wait).
 const maxIdleMissWorkers = 256
 
 // resolveUDP finishes a cache miss on another goroutine so that the read
