@@ -20,14 +20,13 @@ import (
 // transport's own epoll instance (udpPoller) watches it from the moment it
 // is opened, so a query costs no poller registration nor removal (close(2)
 // takes the socket out of the epoll set), no read that finds nothing, and
-// no deadline timer (issue 14).
+// no deadline of its own (issue 14).
 type udpSock struct{ fd int }
 
 // udpSys holds the transport's poller, started with its first socket.
 type udpSys struct {
-	once sync.Once
-	p    *udpPoller
-	err  error
+	mu sync.Mutex // guards p
+	p  *udpPoller
 }
 
 var errUDPClosed = errors.New("upstream transport closed")
@@ -68,8 +67,16 @@ var udpWaits = sync.Pool{New: func() any {
 
 // poller returns the transport's poller, starting it on first use.
 func (t *udpTransport) poller() (*udpPoller, error) {
-	t.sys.once.Do(func() { t.sys.p, t.sys.err = startUDPPoller() })
-	return t.sys.p, t.sys.err
+	t.sys.mu.Lock()
+	defer t.sys.mu.Unlock()
+	if t.sys.p == nil { // first use, or the last start failed (out of descriptors, say): try again
+		p, err := startUDPPoller()
+		if err != nil {
+			return nil, err
+		}
+		t.sys.p = p
+	}
+	return t.sys.p, nil
 }
 
 func startUDPPoller() (*udpPoller, error) {
@@ -161,7 +168,10 @@ func (t *udpTransport) discard(s udpSock) { unix.Close(s.fd) }
 
 // closeSys stops the poller once the queries still waiting are done.
 func (t *udpTransport) closeSys() {
-	if p := t.sys.p; p != nil {
+	t.sys.mu.Lock()
+	p := t.sys.p
+	t.sys.mu.Unlock()
+	if p != nil {
 		p.mu.Lock()
 		p.closing = true
 		p.releaseLocked()
@@ -172,7 +182,9 @@ func (t *udpTransport) closeSys() {
 // roundTrip sends pkt (q, packed) on s and waits until the poller brings
 // the answer to q, ctx ends or until (unless zero) passes; then closes s.
 func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt []byte, until time.Time) (*dns.Msg, error) {
+	t.sys.mu.Lock()
 	p := t.sys.p // dial started it
+	t.sys.mu.Unlock()
 	w := udpWaits.Get().(*udpWait)
 	w.q = q
 	defer func() { w.q = nil; udpWaits.Put(w) }()
