@@ -239,11 +239,7 @@ func (c *udpConn) writeBatch(r *replyBatch) {
 
 // writeTo sends one reply, for answers that come back from an upstream.
 func (c *udpConn) writeTo(b []byte, to netip.AddrPort) error {
-	var sa unix.Sockaddr = &unix.SockaddrInet4{Port: int(to.Port()), Addr: to.Addr().Unmap().As4()}
-	if c.local.Addr().Is6() {
-		sa = &unix.SockaddrInet6{Port: int(to.Port()), Addr: to.Addr().As16()}
-	}
-	return unix.Sendto(c.fd, b, 0, sa)
+	return rawSendto(c.fd, b, to, c.local.Addr().Is6())
 }
 
 // temporary reports whether a read error only means "nothing yet", or

@@ -111,16 +111,17 @@ func (t *udpTransport) dial() (udpSock, error) {
 	if err != nil {
 		return udpSock{}, err
 	}
-	family, sa, err := sockaddrOf(t.raddr)
+	family, zone, err := familyOf(t.raddr)
 	if err != nil {
 		return udpSock{}, err
 	}
+	to := netip.AddrPortFrom(t.raddr.Addr().Unmap(), t.raddr.Port())
 	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return udpSock{}, os.NewSyscallError("socket", err)
 	}
-	if err := unix.Connect(fd, sa); err != nil {
-		unix.Close(fd)
+	if err := rawConnect(fd, to, zone); err != nil {
+		rawClose(fd)
 		return udpSock{}, os.NewSyscallError("connect", err)
 	}
 	// Edge-triggered: the poller reads a socket until it is empty or its
@@ -130,41 +131,41 @@ func (t *udpTransport) dial() (udpSock, error) {
 	p.mu.Lock()
 	if p.gone { // the transport closed, and so did the poller's descriptor, whose number may be another's now
 		p.mu.Unlock()
-		unix.Close(fd)
+		rawClose(fd)
 		return udpSock{}, errUDPClosed
 	}
 	err = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
 	p.mu.Unlock()
 	if err != nil {
-		unix.Close(fd)
+		rawClose(fd)
 		return udpSock{}, os.NewSyscallError("epoll_ctl", err)
 	}
 	return udpSock{fd}, nil
 }
 
-// sockaddrOf is addr for connect(2); a link-local address's zone names
-// its interface.
-func sockaddrOf(addr netip.AddrPort) (int, unix.Sockaddr, error) {
-	ip := addr.Addr().Unmap()
-	if ip.Is4() {
-		return unix.AF_INET, &unix.SockaddrInet4{Port: int(addr.Port()), Addr: ip.As4()}, nil
+// familyOf is the address family and, for a link-local address, the index
+// of the interface its zone names.
+func familyOf(addr netip.AddrPort) (family int, zone uint32, err error) {
+	ip := addr.Addr()
+	if ip.Unmap().Is4() {
+		return unix.AF_INET, 0, nil
 	}
-	sa := &unix.SockaddrInet6{Port: int(addr.Port()), Addr: ip.As16()}
 	if z := ip.Zone(); z != "" {
 		if n, err := strconv.ParseUint(z, 10, 32); err == nil {
-			sa.ZoneId = uint32(n)
-		} else if ifi, err := net.InterfaceByName(z); err == nil {
-			sa.ZoneId = uint32(ifi.Index)
-		} else {
-			return 0, nil, err
+			return unix.AF_INET6, uint32(n), nil
 		}
+		ifi, err := net.InterfaceByName(z)
+		if err != nil {
+			return 0, 0, err
+		}
+		return unix.AF_INET6, uint32(ifi.Index), nil
 	}
-	return unix.AF_INET6, sa, nil
+	return unix.AF_INET6, 0, nil
 }
 
 // discard closes a socket that carried no query. Closing takes it out of
 // the poller's epoll set; nothing waits on it, so the poller never reads it.
-func (t *udpTransport) discard(s udpSock) { unix.Close(s.fd) }
+func (t *udpTransport) discard(s udpSock) { rawClose(s.fd) }
 
 // closeSys stops the poller once the queries still waiting are done.
 func (t *udpTransport) closeSys() {
@@ -192,12 +193,12 @@ func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt
 	p.mu.Lock()
 	if p.gone { // a spare taken as the transport closed
 		p.mu.Unlock()
-		unix.Close(s.fd)
+		rawClose(s.fd)
 		return nil, errUDPClosed
 	}
 	p.waiting[key] = w
 	p.mu.Unlock()
-	if _, err := unix.Write(s.fd, pkt); err != nil {
+	if _, err := rawWrite(s.fd, pkt); err != nil {
 		if res, ok := p.finish(key, w, s.fd); ok {
 			return res.r, res.err
 		}
@@ -234,7 +235,7 @@ func (p *udpPoller) finish(key int32, w *udpWait, fd int) (res udpResult, ok boo
 	if !answered {
 		delete(p.waiting, key)
 	}
-	unix.Close(fd)
+	rawClose(fd)
 	p.releaseLocked()
 	p.mu.Unlock()
 	if !answered {
@@ -267,7 +268,7 @@ func (p *udpPoller) run(raw syscall.RawConn) {
 	buf := make([]byte, udpBufSize)
 	raw.Read(func(uintptr) bool {
 		for {
-			n, err := unix.EpollWait(p.epfd, events, 0)
+			n, err := rawEpollPoll(p.epfd, events)
 			if err == unix.EINTR {
 				continue
 			}
@@ -294,7 +295,7 @@ func (p *udpPoller) drain(key int32, buf []byte) {
 			p.mu.Unlock()
 			return
 		}
-		n, err := unix.Read(int(key), buf)
+		n, err := rawRead(int(key), buf)
 		p.mu.Unlock()
 		switch {
 		case err == unix.EAGAIN:
