@@ -438,5 +438,6 @@ func (h *Handler) maybePrefetch(q *query, e *entry, now time.Time) {
 		defer h.bg.Done()
 		defer h.inflight.Add(-1)
 		h.lookup(p)
+		p.release()
 	}()
 }

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"encoding/binary"
+	"sync"
 	"unsafe"
 
 	"github.com/amane-dns/amane/policy"
@@ -100,10 +101,13 @@ func (q *query) derive() {
 }
 
 // detach returns a copy of q that owns its packet, for work that outlives
-// the receive buffer: an upstream exchange, a prefetch.
+// the receive buffer: an upstream exchange, a prefetch. Give it back with
+// release once that work is done: a miss then allocates no query (issue 14).
 func (q *query) detach() *query {
-	d := &query{
-		client: q.client, dev: q.dev, tcp: q.tcp, pkt: append([]byte(nil), q.pkt...),
+	d := detachedQueries.Get().(*query)
+	pkt := append(d.pkt[:0], q.pkt...)
+	*d = query{
+		client: q.client, dev: q.dev, tcp: q.tcp, pkt: pkt,
 		set: q.set, pol: q.pol, decision: q.decision, route: q.route, stale: q.stale,
 	}
 	parseRequest(d.pkt, &d.req) // q.pkt parsed already, so this cannot fail
@@ -111,6 +115,16 @@ func (q *query) detach() *query {
 	d.key.hash = q.key.hash
 	return d
 }
+
+// release gives back a query from detach. Nothing may use it afterwards:
+// what outlives the query (an activity event, a report hit, a cache entry)
+// copies what it keeps.
+func (q *query) release() {
+	q.set, q.pol, q.stale = nil, nil, nil // keep no settings, policy or entry alive from the pool
+	detachedQueries.Put(q)
+}
+
+var detachedQueries = sync.Pool{New: func() any { return new(query) }}
 
 // flightKey names the upstream exchange that identical queries share.
 func (q *query) flightKey() string {

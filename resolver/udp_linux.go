@@ -5,21 +5,29 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// udpConn is a blocking UDP socket read and written in batches with
-// recvmmsg and sendmmsg, outside Go's network poller. Under load, system
-// calls are most of the cost of a cached answer (PERFORMANCE.md): with the
-// poller each wakeup costs a read, a read that finds nothing, an epoll wait
-// and a write; here it costs one blocking read of everything waiting, and
-// one write of every reply.
+// udpConn is a UDP socket read and written in batches with recvmmsg and
+// sendmmsg. Under load, system calls are most of the cost of a cached
+// answer (PERFORMANCE.md): a wakeup reads everything waiting in one call
+// and writes every reply in one call. The socket is non-blocking and waits
+// in Go's network poller, so a read loop with nothing to read holds no
+// thread nor scheduler slot: on one core the whole server runs on one
+// thread, as unbound does, and a miss handed to a worker, or an answer
+// from an upstream, needs no other thread woken (issue 14: a blocking read
+// loop kept the runtime's sysmon polling every 20 µs, 10% of a miss's CPU,
+// and woke a second thread for every miss).
 type udpConn struct {
 	fd     int
+	file   *os.File        // fd, in Go's network poller
+	raw    syscall.RawConn // file's
 	local  netip.AddrPort
 	closed atomic.Bool
 }
@@ -29,10 +37,6 @@ type mmsghdr struct {
 	hdr unix.Msghdr
 	len uint32
 }
-
-// udpReadTimeout bounds how long a blocked read waits before it looks at
-// whether the server is stopping: close(2) does not wake a blocked recv.
-const udpReadTimeout = 250 * 1000 // microseconds
 
 // udpReceiveBuffer is the socket receive buffer amane asks for.
 const udpReceiveBuffer = 4 << 20
@@ -50,13 +54,18 @@ func listenUDP(addr string, shared bool) (*udpConn, error) {
 	if ap.Addr().Is6() && !ap.Addr().Is4In6() {
 		family, sa = unix.AF_INET6, &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
 	}
-	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
+	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
 	if err != nil {
 		return nil, err
 	}
 	c := &udpConn{fd: fd}
 	if err := c.setup(family, sa, shared); err != nil {
 		unix.Close(fd)
+		return nil, err
+	}
+	c.file = os.NewFile(uintptr(fd), "udp")
+	if c.raw, err = c.file.SyscallConn(); err != nil {
+		c.file.Close()
 		return nil, err
 	}
 	return c, nil
@@ -76,10 +85,6 @@ func (c *udpConn) setup(family int, sa unix.Sockaddr, shared bool) error {
 	// A burst of a school lab's misses must not overflow the default
 	// 208 KiB buffer; the kernel caps this at net.core.rmem_max.
 	unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_RCVBUF, udpReceiveBuffer)
-	tv := unix.NsecToTimeval(udpReadTimeout * 1000)
-	if err := unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return err
-	}
 	if err := unix.Bind(c.fd, sa); err != nil {
 		return err
 	}
@@ -102,8 +107,13 @@ func (c *udpConn) close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
-	return unix.Close(c.fd)
+	return c.file.Close()
 }
+
+// interrupt wakes a read loop waiting for datagrams: its readBatch returns
+// an error that temporary accepts, and the loop looks at whether the
+// server is stopping.
+func (c *udpConn) interrupt() { c.file.SetReadDeadline(time.Unix(1, 0)) }
 
 // udpBatch holds the buffers and headers of one batch; the kernel fills
 // peers and lengths in place, so nothing is allocated per datagram.
@@ -140,8 +150,8 @@ func peerAddr(sa *unix.RawSockaddrInet6) netip.AddrPort {
 	return netip.AddrPortFrom(netip.AddrFrom16([16]byte(raw[8:24])), port)
 }
 
-// readBatch blocks until at least one datagram arrives, then takes every
-// datagram already waiting, up to the batch size (MSG_WAITFORONE).
+// readBatch waits until at least one datagram arrives, then takes every
+// datagram already waiting, up to the batch size.
 func (c *udpConn) readBatch(b *udpBatch) error {
 	for i := range b.hdrs {
 		b.iovs[i] = unix.Iovec{Base: &b.bufs[i][0]}
@@ -152,13 +162,28 @@ func (c *udpConn) readBatch(b *udpBatch) error {
 		b.hdrs[i].hdr.Iov = &b.iovs[i]
 		b.hdrs[i].hdr.SetIovlen(1)
 	}
-	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&b.hdrs[0])),
-		uintptr(len(b.hdrs)), unix.MSG_WAITFORONE, 0, 0)
+	b.n = 0
+	var errno syscall.Errno
+	err := c.raw.Read(func(fd uintptr) bool {
+		// Never blocks (the socket is non-blocking): no need to tell
+		// the scheduler, as the runtime's own poller does not.
+		var n uintptr
+		n, _, errno = unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[0])),
+			uintptr(len(b.hdrs)), 0, 0, 0)
+		if errno == unix.EAGAIN {
+			return false // nothing yet: wait in the poller
+		}
+		if errno == 0 {
+			b.n = int(n)
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
 	if errno != 0 {
-		b.n = 0
 		return errno
 	}
-	b.n = int(n)
 	return nil
 }
 
@@ -199,7 +224,7 @@ func (r *replyBatch) add(reply []byte, in *udpBatch, i int) {
 // gone unreachable) is skipped, not retried.
 func (c *udpConn) writeBatch(r *replyBatch) {
 	for off := 0; off < r.n; {
-		n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&r.hdrs[off])),
+		n, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&r.hdrs[off])),
 			uintptr(r.n-off), 0, 0, 0)
 		if errno != 0 {
 			if errno == unix.EINTR {
@@ -214,17 +239,14 @@ func (c *udpConn) writeBatch(r *replyBatch) {
 
 // writeTo sends one reply, for answers that come back from an upstream.
 func (c *udpConn) writeTo(b []byte, to netip.AddrPort) error {
-	var sa unix.Sockaddr = &unix.SockaddrInet4{Port: int(to.Port()), Addr: to.Addr().Unmap().As4()}
-	if c.local.Addr().Is6() {
-		sa = &unix.SockaddrInet6{Port: int(to.Port()), Addr: to.Addr().As16()}
-	}
-	return unix.Sendto(c.fd, b, 0, sa)
+	return rawSendto(c.fd, b, to, c.local.Addr().Is6())
 }
 
-// temporary reports whether a read error only means "nothing yet".
+// temporary reports whether a read error only means "nothing yet", or
+// that interrupt woke the loop.
 func temporary(err error) bool {
 	var errno syscall.Errno
-	return errors.As(err, &errno) && (errno == unix.EAGAIN || errno == unix.EINTR)
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &errno) && (errno == unix.EAGAIN || errno == unix.EINTR)
 }
 
 func (c *udpConn) String() string { return fmt.Sprintf("udp %s", c.local) }

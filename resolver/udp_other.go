@@ -29,6 +29,10 @@ func listenUDP(addr string, _ bool) (*udpConn, error) {
 func (c *udpConn) localAddr() netip.AddrPort { return c.local }
 func (c *udpConn) close() error              { return c.c.Close() }
 
+// interrupt does nothing here: readBatch waits at most 250 ms, then the
+// loop looks at whether the server is stopping.
+func (c *udpConn) interrupt() {}
+
 type udpBatch struct {
 	bufs  [][]byte
 	lens  []int

@@ -312,6 +312,24 @@ func (s *upstreamSet) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error
 	}
 }
 
+// tryBounded is a transport that bounds one try by a deadline of its own,
+// sparing the context (its timer, its channel, its place among the
+// parent's children) that a try would otherwise cost every miss.
+type tryBounded interface {
+	exchangeUntil(ctx context.Context, q *dns.Msg, until time.Time) (*dns.Msg, error)
+}
+
+// exchangeUntil is one try of exchanging q with t that gives up at until,
+// or when ctx ends.
+func exchangeUntil(ctx context.Context, t transport, q *dns.Msg, until time.Time) (*dns.Msg, error) {
+	if b, ok := t.(tryBounded); ok {
+		return b.exchangeUntil(ctx, q, until)
+	}
+	tctx, cancel := context.WithDeadline(ctx, until)
+	defer cancel()
+	return t.exchange(tctx, q)
+}
+
 // exchangeOne is exchange with a single upstream (the router, a lone
 // forwarder): tries one after another, with nothing to race.
 func (s *upstreamSet) exchangeOne(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
@@ -320,13 +338,14 @@ func (s *upstreamSet) exchangeOne(ctx context.Context, q *dns.Msg) (*dns.Msg, er
 	for i := range s.tries {
 		// Each try gets its share of what is left, so that a lost
 		// datagram is sent again rather than waited for until the end.
-		tctx, cancel := ctx, context.CancelFunc(func() {})
-		if deadline, ok := ctx.Deadline(); ok {
-			tctx, cancel = context.WithTimeout(ctx, time.Until(deadline)/time.Duration(s.tries-i))
-		}
 		t0 := time.Now()
-		r, err := u.t.exchange(tctx, q)
-		cancel()
+		var r *dns.Msg
+		var err error
+		if deadline, ok := ctx.Deadline(); ok {
+			r, err = exchangeUntil(ctx, u.t, q, t0.Add(deadline.Sub(t0)/time.Duration(s.tries-i)))
+		} else {
+			r, err = u.t.exchange(ctx, q)
+		}
 		if err == nil {
 			u.succeeded(time.Since(t0))
 			return r, nil

@@ -321,3 +321,66 @@ func TestUDPUpstreamOverIPv6(t *testing.T) {
 		t.Fatalf("reply %v, err %v", r, err)
 	}
 }
+
+// TestALostDatagramIsAskedAgain has a single upstream that ignores the
+// first query for every name: each try gets its share of the timeout, so
+// the second try, on a fresh socket with a fresh ID, brings the answer well
+// before the query's time runs out.
+func TestALostDatagramIsAskedAgain(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	up := startUpstream(t, func(q *dns.Msg, _ bool) [][]byte {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[q.Question[0].Name]++
+		if seen[q.Question[0].Name] == 1 {
+			return nil
+		}
+		return [][]byte{pack(t, answerA(q, "93.184.215.14", 60))}
+	})
+	cfg := testConfig(up.addr())
+	cfg.Upstream.Timeout = 1500 * time.Millisecond // a try of 500 ms, then 500 ms
+	cfg.Upstream.Tries = 3
+	h := newTestHandler(t, cfg, nil)
+	for _, name := range []string{"a.example", "b.example"} {
+		if r := ask(t, h, newQuery(name, dns.TypeA)); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+			t.Fatalf("%s: reply %v", name, r)
+		}
+		mu.Lock()
+		n := seen[name+"."]
+		mu.Unlock()
+		if n != 2 {
+			t.Fatalf("%s was sent %d times, want 2 (lost, then asked again)", name, n)
+		}
+	}
+}
+
+// TestAUDPQueryInFlightOutlivesItsTransportsClose: a reload closes the old
+// upstreams while queries may still wait on them; those get their answers.
+func TestAUDPQueryInFlightOutlivesItsTransportsClose(t *testing.T) {
+	got, release := make(chan struct{}, 1), make(chan struct{})
+	up := startUpstream(t, func(q *dns.Msg, _ bool) [][]byte {
+		got <- struct{}{}
+		<-release
+		return [][]byte{pack(t, answerA(q, "93.184.215.14", 60))}
+	})
+	tr := newUDPTransport(up.addr())
+	type result struct {
+		r   *dns.Msg
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		r, err := tr.exchange(ctx, newQuery("www.example.com", dns.TypeA))
+		done <- result{r, err}
+	}()
+	waitFor(t, got, "the query at the upstream")
+	tr.close()
+	close(release)
+	res := waitFor(t, done, "the answer")
+	if res.err != nil || len(res.r.Answer) != 1 {
+		t.Fatalf("reply %v, err %v", res.r, res.err)
+	}
+}

@@ -3,14 +3,10 @@ package resolver
 import (
 	"context"
 	"errors"
-	"io"
 	"math/rand/v2"
-	"net"
 	"net/netip"
-	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -30,26 +26,18 @@ const udpSpares = 16
 // EDNS buffer over 4096 bytes (Config.Validate).
 const udpBufSize = 4096
 
-var udpBufs = sync.Pool{New: func() any { return new([udpBufSize]byte) }}
-
-// udpPeer is a UDP socket connected to an upstream, for one query: a
-// *net.UDPConn, or on Linux an *os.File (upstream_udp_linux.go).
-type udpPeer interface {
-	Read(b []byte) (int, error)
-	Write(b []byte) (int, error)
-	SetReadDeadline(t time.Time) error
-	Close() error
-}
-
 // udpTransport sends queries over UDP to one server, each on its own socket,
 // matching the reply to its query by ID and question (RFC 5452 9.1). A
-// truncated reply is asked again over TCP (RFC 7766 5).
+// truncated reply is asked again over TCP (RFC 7766 5). How a socket is
+// opened, and how its reply is waited for, is the system's
+// (upstream_udp_linux.go, upstream_udp_other.go).
 type udpTransport struct {
 	addr  string
 	raddr netip.AddrPort // invalid when addr does not parse; then every query fails
 	tcp   *streamTransport
+	sys   udpSys // what the system needs beside the sockets (Linux: the poller)
 
-	spares  chan udpPeer  // opened ahead, each for one query; only the filler sends
+	spares  chan udpSock  // opened ahead, each for one query; only the filler sends
 	wake    chan struct{} // capacity 1: asks the filler to top the spares up
 	done    chan struct{} // closed by close
 	started atomic.Bool   // the filler runs (it starts with the first query)
@@ -63,7 +51,7 @@ func newUDPTransport(addr string) *udpTransport {
 	t := &udpTransport{
 		addr:   addr,
 		tcp:    newStreamTransport("tcp://"+addr, plainDialer(addr)),
-		spares: make(chan udpPeer, udpSpares),
+		spares: make(chan udpSock, udpSpares),
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}
@@ -74,66 +62,64 @@ func newUDPTransport(addr string) *udpTransport {
 func (t *udpTransport) String() string { return "udp://" + t.addr }
 
 func (t *udpTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+	return t.exchangeUntil(ctx, q, time.Time{})
+}
+
+// exchangeUntil is exchange that also gives up at until, unless it is zero.
+func (t *udpTransport) exchangeUntil(ctx context.Context, q *dns.Msg, until time.Time) (*dns.Msg, error) {
 	conn, err := t.take()
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close() // one query per socket: its port is never used again by us
 	// The IDs come from math/rand/v2's global generator, a ChaCha8 stream
 	// seeded by the runtime from the operating system's entropy: not
 	// predictable from outside.
 	q.Id = uint16(rand.Uint32())
 	pkt, err := q.Pack()
 	if err != nil {
+		t.discard(conn)
 		return nil, err
 	}
-	if deadline, ok := ctx.Deadline(); ok {
-		conn.SetReadDeadline(deadline)
-	}
-	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
-	if _, err := conn.Write(pkt); err != nil {
+	// One query per socket: roundTrip closes it, and its port is never
+	// used again by us.
+	r, err := t.roundTrip(ctx, conn, q, pkt, until)
+	if err != nil {
 		return nil, err
 	}
-	buf := udpBufs.Get().(*[udpBufSize]byte)
-	defer udpBufs.Put(buf)
-	for {
-		// A connected socket only receives from the server's address and
-		// port; the rest is checked here.
-		n, err := conn.Read(buf[:])
-		switch {
-		case ctx.Err() != nil:
-			return nil, ctx.Err()
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return nil, context.DeadlineExceeded
-		case errors.Is(err, syscall.ECONNREFUSED):
-			continue // an ICMP error, which anyone can forge: wait for the answer until the deadline
-		case errors.Is(err, io.EOF):
-			continue // an empty datagram, as an *os.File reports it
-		case err != nil:
-			return nil, err
+	if r.Truncated {
+		if !until.IsZero() {
+			tctx, cancel := context.WithDeadline(ctx, until)
+			defer cancel()
+			ctx = tctx
 		}
-		r := new(dns.Msg)
-		if r.Unpack(buf[:n]) != nil || checkReply(q, r) != nil {
-			continue // junk or a spoofing attempt: read past it until the deadline
-		}
-		if r.Truncated {
-			return t.tcp.exchange(ctx, q)
-		}
-		return r, nil
+		return t.tcp.exchange(ctx, q)
 	}
+	return r, nil
+}
+
+// matchReply unpacks a datagram read from a query's socket, and returns
+// it only if it answers q; anything else is junk or a spoofing attempt,
+// read past until the deadline. A connected socket only receives from the
+// server's address and port; the rest is checked here.
+func matchReply(q *dns.Msg, pkt []byte) *dns.Msg {
+	r := new(dns.Msg)
+	if r.Unpack(pkt) != nil || checkReply(q, r) != nil {
+		return nil
+	}
+	return r
 }
 
 // take returns a socket for one query: a spare if one is ready, else one
 // opened here. The filler is woken once half the spares are gone, so that
 // it opens them in batches rather than one wake-up a query.
-func (t *udpTransport) take() (udpPeer, error) {
+func (t *udpTransport) take() (udpSock, error) {
 	if !t.started.Load() {
 		t.startFiller()
 	}
-	var c udpPeer
+	var c udpSock
+	ok := false
 	select {
-	case c = <-t.spares:
+	case c, ok = <-t.spares:
 	default:
 	}
 	if len(t.spares) <= udpSpares/2 {
@@ -142,7 +128,7 @@ func (t *udpTransport) take() (udpPeer, error) {
 		default: // already asked
 		}
 	}
-	if c != nil {
+	if ok {
 		return c, nil
 	}
 	return t.open()
@@ -150,16 +136,11 @@ func (t *udpTransport) take() (udpPeer, error) {
 
 // open connects a new socket to the upstream. Without a local address the
 // kernel binds it to a random free port of the ephemeral range at connect.
-func (t *udpTransport) open() (udpPeer, error) {
+func (t *udpTransport) open() (udpSock, error) {
 	if !t.raddr.IsValid() {
-		return nil, errors.New("upstream " + t.addr + " is not IP:PORT")
+		return udpSock{}, errors.New("upstream " + t.addr + " is not IP:PORT")
 	}
-	return dialUpstreamUDP(t.raddr)
-}
-
-// dialUDPPeer is dialUpstreamUDP through the net package, for every system.
-func dialUDPPeer(addr netip.AddrPort) (udpPeer, error) {
-	return net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(addr))
+	return t.dial()
 }
 
 // startFiller starts the goroutine that keeps the spares full, unless the
@@ -213,9 +194,10 @@ func (t *udpTransport) close() {
 	for {
 		select {
 		case c := <-t.spares:
-			c.Close()
+			t.discard(c)
 		default:
 			t.tcp.close()
+			t.closeSys()
 			return
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -73,9 +72,6 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	// The UDP read loops block in the kernel, each holding a P: give Go
-	// code its full share of the CPUs besides (see Server.ReadLoops).
-	runtime.GOMAXPROCS(max(runtime.GOMAXPROCS(0), runtime.NumCPU()+srv.ReadLoops()))
 	srv.Serve()
 	// Filtering matters more than the console: a port 80 already taken
 	// (a router's own web page) is told, and DNS is answered all the same.
