@@ -124,7 +124,7 @@ func (b *bench) runFairness(ctx context.Context, upBin string, popular []string)
 	}
 	var cases []fairnessCase
 	for _, c := range []fairnessCase{{name: "no flooder, rate_limit = 0", alone: true},
-		{name: "rate_limit = 100 (default)", rateLimit: 100}, {name: "rate_limit = 0 (OpenWrt)"}} {
+		{name: "rate_limit = 100 (default)", rateLimit: 100}, {name: "rate_limit = 0 (limit off)"}} {
 		for _, t := range trees { // interleaved, so that a drift of the machine touches both alike
 			c.tree, c.repo = t.tree, t.repo
 			cases = append(cases, c)
