@@ -1,6 +1,7 @@
 package activity
 
 import (
+	"math"
 	"sort"
 	"time"
 
@@ -28,19 +29,19 @@ func (l *Log) Recent(device string, f Filter) []Entry {
 		if d.full {
 			n = len(d.ring)
 		}
+		since := f.Since.UnixNano()
+		if f.Since.IsZero() {
+			since = math.MinInt64
+		}
 		for i := range n {
-			e := d.ring[(d.next-1-i+len(d.ring))%len(d.ring)]
-			if e.At.Before(f.Since) {
+			r := &d.ring[(d.next-1-i+len(d.ring))%len(d.ring)]
+			if r.at < since {
 				break // older ones follow
 			}
-			if f.Blocked && !e.Blocked {
+			if f.Blocked && r.flags&recentBlocked == 0 {
 				continue
 			}
-			e.Type = TypeName(e.qtype)
-			for _, c := range e.cats.List() {
-				e.Categories = append(e.Categories, c.String())
-			}
-			out = append(out, e)
+			out = append(out, r.entry(k.String()))
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.After(out[j].At) })

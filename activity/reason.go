@@ -28,13 +28,19 @@ var reasons = [...]string{
 // Reason is why ev was blocked (one of the Reason constants), "" when it
 // was not.
 func Reason(ev *Event) string {
-	switch {
-	case !ev.Blocked():
+	if !ev.Blocked() {
 		return ""
-	case ev.Mandatory:
+	}
+	return reason(ev.Mandatory, ev.Why)
+}
+
+// reason is why an answer was blocked.
+func reason(mandatory bool, why policy.Why) string {
+	switch {
+	case mandatory:
 		return ReasonMandatory
-	case int(ev.Why) < len(reasons):
-		return reasons[ev.Why]
+	case int(why) < len(reasons):
+		return reasons[why]
 	}
 	return ReasonCategory
 }
