@@ -211,14 +211,14 @@ func (l *Log) record(ev *Event) {
 	if names {
 		c := h.count(view)
 		name, app = c.Name, c.app
-	} else {
-		app = appOf(view)
 	}
 	switch {
 	case ev.Action == policy.Block:
 		app = "" // an attempt is no time spent
 	case ev.Service > 0:
 		app = policy.Decision{Service: ev.Service}.ServiceID()
+	case !names:
+		app = appOf(view)
 	}
 	h.add(ev, app)
 	if names && l.cfg.Recent > 0 {
