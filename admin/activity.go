@@ -142,27 +142,27 @@ func (c *Console) activity(r *http.Request, profile, q string) activityData {
 	rtl := l.Lang() == "ar"
 	day := time.Date(d.Now.Year(), d.Now.Month(), d.Now.Day(), 0, 0, 0, 0, loc)
 	week := day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
-	for _, p := range []struct {
-		title string
-		from  time.Time
-		by    activity.Period
-	}{{"act.chart_today", day, activity.Daily}, {"act.chart_week", week, activity.Weekly}} {
-		ts, err := c.app.ActivityTotals(activity.Who{Profile: d.Profile}, p.from, now, p.by)
-		if err != nil {
-			c.opts.Log.Warn("activity totals", "err", err)
-		}
-		bars := useBars(ts, lg)
-		d.Charts = append(d.Charts, barChart(l.T(p.title), l.T("act.no_use"), bars, rtl, func(m int) string {
-			return l.Duration(time.Duration(m) * time.Minute)
-		}))
-	}
-	// Time online, day by day since Monday: the week's shape at a glance.
+	// One read of the week's days gives all three charts: today's, the
+	// week's (the days summed), and day by day.
 	days, err := c.app.ActivityTotals(activity.Who{Profile: d.Profile}, week, now, activity.Daily)
 	if err != nil {
 		c.opts.Log.Warn("activity totals", "err", err)
 	}
-	d.Charts = append(d.Charts, barChart(l.T("act.chart_days"), l.T("act.no_use"), dayBars(days, week, day, l), rtl,
-		func(m int) string { return l.Duration(time.Duration(m) * time.Minute) }))
+	minutes := func(m int) string { return l.Duration(time.Duration(m) * time.Minute) }
+	for _, p := range []struct {
+		title string
+		from  time.Time
+	}{{"act.chart_today", day}, {"act.chart_week", week}} {
+		var ts []activity.Total
+		for _, t := range days {
+			if !t.Start.Before(p.from) {
+				ts = append(ts, t)
+			}
+		}
+		d.Charts = append(d.Charts, barChart(l.T(p.title), l.T("act.no_use"), useBars(ts, lg), rtl, minutes))
+	}
+	// Time online, day by day since Monday: the week's shape at a glance.
+	d.Charts = append(d.Charts, barChart(l.T("act.chart_days"), l.T("act.no_use"), dayBars(days, week, day, l), rtl, minutes))
 	return d
 }
 
