@@ -81,7 +81,7 @@ type Metrics struct {
 type counterKey struct {
 	kind    uint8 // kindAnswer, kindReason, kindCategory
 	qtype   uint16
-	outcome string // or the reason
+	label   string // the answer's outcome, or the block's reason
 	cat     blocklist.Category
 }
 
@@ -117,11 +117,11 @@ func (m *Metrics) Observe(ev *activity.Event, _ policy.Identity) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.incLocked(counterKey{kind: kindAnswer, qtype: ev.QType, outcome: outcome})
+	m.incLocked(counterKey{kind: kindAnswer, qtype: ev.QType, label: outcome})
 	if !ev.Blocked() {
 		return
 	}
-	m.incLocked(counterKey{kind: kindReason, outcome: activity.Reason(ev)})
+	m.incLocked(counterKey{kind: kindReason, label: activity.Reason(ev)})
 	for cs := uint32(ev.Categories); cs != 0; cs &= cs - 1 {
 		m.incLocked(counterKey{kind: kindCategory, cat: blocklist.Category(bits.TrailingZeros32(cs))})
 	}
@@ -143,7 +143,7 @@ func (m *Metrics) incLocked(k counterKey) {
 func (k counterKey) name() string {
 	switch k.kind {
 	case kindReason:
-		return `amane_blocked_total{reason="` + k.outcome + `"}`
+		return `amane_blocked_total{reason="` + k.label + `"}`
 	case kindCategory:
 		return `amane_blocked_by_category_total{category="` + k.cat.String() + `"}`
 	}
@@ -151,7 +151,7 @@ func (k counterKey) name() string {
 	if n := activity.TypeName(k.qtype); !strings.HasPrefix(n, "TYPE") {
 		t = n
 	}
-	return `amane_answers_total{type="` + t + `",outcome="` + k.outcome + `"}`
+	return `amane_answers_total{type="` + t + `",outcome="` + k.label + `"}`
 }
 
 // ServeHTTP writes every metric in the Prometheus text format.
