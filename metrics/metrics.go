@@ -79,10 +79,10 @@ type Metrics struct {
 // an answer's type and outcome, a block's reason, or a block's category.
 // Observe runs for every answer; the name is built once per counter.
 type counterKey struct {
-	kind    uint8 // kindAnswer, kindReason, kindCategory
-	qtype   uint16
-	label   string // the answer's outcome, or the block's reason
-	cat     blocklist.Category
+	kind  uint8 // kindAnswer, kindReason, kindCategory
+	qtype uint16
+	label string // the answer's outcome, or the block's reason
+	cat   blocklist.Category
 }
 
 const (
