@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/bits"
 	"sort"
-	"strings"
 
 	"github.com/amane-dns/amane/blocklist"
 	"github.com/amane-dns/amane/policy"
@@ -119,103 +118,6 @@ func (h *Hour) top() []NameCount {
 		return out[i].Count > out[j].Count || out[i].Count == out[j].Count && out[i].Name < out[j].Name
 	})
 	return out[:min(len(out), TopNames)]
-}
-
-// nameTracker is the space-saving counters of one hour: a min-heap by count,
-// so that a name asked again and the rarest name giving way to a new one
-// each cost O(log trackNames), not a scan of every name tracked. A device
-// asks mostly names it has not asked this hour: the scan it replaces was
-// most of the activity writer's time. The map points at the counters,
-// which know their place in the heap: moving one touches no map.
-type nameTracker struct {
-	heap []*nameCounter // heap[0] is the rarest
-	at   map[string]*nameCounter
-}
-
-type nameCounter struct {
-	NameCount
-	app string // appOf(Name)
-	i   int    // index in heap
-}
-
-func newNameTracker(top []NameCount) *nameTracker {
-	t := &nameTracker{heap: make([]*nameCounter, 0, trackNames), at: make(map[string]*nameCounter, trackNames)}
-	for _, n := range top {
-		c := &nameCounter{n, appOf(n.Name), len(t.heap)}
-		t.at[n.Name] = c
-		t.heap = append(t.heap, c)
-	}
-	for i := len(t.heap)/2 - 1; i >= 0; i-- {
-		t.down(i)
-	}
-	return t
-}
-
-func (t *nameTracker) count(name string) *nameCounter {
-	if c, ok := t.at[name]; ok {
-		c.Count++
-		t.down(c.i)
-		return c
-	}
-	name = strings.Clone(name)
-	if len(t.heap) < trackNames {
-		c := &nameCounter{NameCount{name, 1}, appOf(name), len(t.heap)}
-		t.at[name] = c
-		t.heap = append(t.heap, c)
-		t.up(c.i)
-		return c
-	}
-	c := t.heap[0]
-	delete(t.at, c.Name)
-	c.Name, c.app = name, appOf(name)
-	c.Count++
-	t.at[name] = c
-	t.down(0)
-	return c
-}
-
-// counts returns the tracked names and their counts.
-func (t *nameTracker) counts() []NameCount {
-	out := make([]NameCount, len(t.heap))
-	for i, c := range t.heap {
-		out[i] = c.NameCount
-	}
-	return out
-}
-
-func (t *nameTracker) less(i, j int) bool { return t.heap[i].Count < t.heap[j].Count }
-
-func (t *nameTracker) swap(i, j int) {
-	t.heap[i], t.heap[j] = t.heap[j], t.heap[i]
-	t.heap[i].i, t.heap[j].i = i, j
-}
-
-func (t *nameTracker) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !t.less(i, p) {
-			return
-		}
-		t.swap(i, p)
-		i = p
-	}
-}
-
-func (t *nameTracker) down(i int) {
-	for {
-		c := 2*i + 1
-		if c >= len(t.heap) {
-			return
-		}
-		if c+1 < len(t.heap) && t.less(c+1, c) {
-			c++
-		}
-		if !t.less(c, i) {
-			return
-		}
-		t.swap(i, c)
-		i = c
-	}
 }
 
 // hourVersion is the first byte of an encoded Hour. Version 1 had no

@@ -3,6 +3,7 @@ package activity
 import (
 	"bytes"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -291,5 +292,36 @@ func TestAnHourWrittenBeforeAppsIsStillRead(t *testing.T) {
 	}
 	if got.Queries != 7 || got.Cats[blocklist.Games] != h.Cats[blocklist.Games] || len(got.Top) != 1 || got.Top[0] != h.Top[0] || got.Apps != nil {
 		t.Errorf("version 1 read as %+v", got)
+	}
+}
+
+// TestANewPolicyNamesTheDeviceAgain: the writer remembers who sent the last
+// answer, but a reloaded policy that gives the address to another device
+// must be asked again, not answered from memory.
+func TestANewPolicyNamesTheDeviceAgain(t *testing.T) {
+	before := family(t)
+	cfg := policy.Config{Timezone: "Africa/Casablanca", Filter: policy.DefaultFilterConfig(),
+		Profiles: []policy.ProfileConfig{{Name: "adam", Preset: "under-9"}},
+		Devices:  []policy.DeviceConfig{{Name: "school-laptop", IP: tablet, Profile: "adam"}}}
+	after, err := policy.NewSnapshot(cfg, nil, 0, policy.Contacts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLog(t, nil, LogChildren, &clock{t0})
+	l.Record(event(before, tablet, "before.example", t0))
+	l.Record(event(after, tablet, "after.example", t0.Add(time.Second)))
+	l.Record(event(before, phone, "parent.example", t0.Add(2*time.Second)))
+	l.Record(event(after, tablet, "again.example", t0.Add(3*time.Second)))
+	for dev, want := range map[string][]string{"tablet": {"before.example"}, "school-laptop": {"again.example", "after.example"}} {
+		var got []string
+		for _, e := range l.Recent(dev, Filter{}) {
+			got = append(got, e.Name)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", dev, got, want)
+		}
+	}
+	if got := l.Recent("phone", Filter{}); len(got) != 0 {
+		t.Errorf("a parent's names were kept: %+v", got)
 	}
 }

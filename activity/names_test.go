@@ -1,0 +1,84 @@
+package activity
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// TestTheTrackerKeepsItsShape checks the counters' invariants after every
+// name of streams a device could ask: uniform over many names (every name
+// new, the rarest replaced each time), Zipf, and fewer names than
+// counters. The counts stay sorted and sum to the names asked (space-saving
+// moves a count, it never loses one), every tracked name is found by its
+// hash and nothing else is, and a name asked more than N/trackNames times
+// is tracked with a count no lower than its true count.
+func TestTheTrackerKeepsItsShape(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	zipf := rand.NewZipf(rng, 1.1, 1, 4999)
+	streams := map[string]func() string{
+		"uniform over 10,000": func() string { return "www.site" + strconv.Itoa(rng.IntN(10000)) + ".example" },
+		"zipf over 5,000":     func() string { return "n" + strconv.FormatUint(zipf.Uint64(), 10) + ".example" },
+		"50 names":            func() string { return "few" + strconv.Itoa(rng.IntN(50)) + ".example" },
+	}
+	for name, next := range streams {
+		t.Run(name, func(t *testing.T) {
+			tr := newNameTracker(nil)
+			truth := map[string]uint32{}
+			const n = 20000
+			for i := range n {
+				q := next()
+				truth[q]++
+				if c := tr.count(q); c.Name != q {
+					t.Fatalf("step %d: counted %q for %q", i, c.Name, q)
+				}
+				if i%97 == 0 || i == n-1 {
+					checkTracker(t, tr, truth, i+1)
+				}
+			}
+		})
+	}
+}
+
+func checkTracker(t *testing.T, tr *nameTracker, truth map[string]uint32, asked int) {
+	t.Helper()
+	var sum uint64
+	tracked := map[string]uint32{}
+	for r := range tr.n {
+		if r > 0 && tr.cnt[r-1] > tr.cnt[r] {
+			t.Fatalf("after %d: counts out of order at rank %d: %v", asked, r, tr.cnt[:tr.n])
+		}
+		id := tr.id[r]
+		if int(tr.rank[id]) != r {
+			t.Fatalf("after %d: counter %d at rank %d says rank %d", asked, id, r, tr.rank[id])
+		}
+		c := &tr.c[id]
+		if got := tr.find(c.Name, c.hash); got != int(id) {
+			t.Fatalf("after %d: %q (counter %d) found as %d", asked, c.Name, id, got)
+		}
+		if _, dup := tracked[c.Name]; dup {
+			t.Fatalf("after %d: %q tracked twice", asked, c.Name)
+		}
+		tracked[c.Name] = tr.cnt[r]
+		sum += uint64(tr.cnt[r])
+	}
+	used := 0
+	for _, e := range tr.table {
+		if e != 0 {
+			used++
+		}
+	}
+	if used != tr.n {
+		t.Fatalf("after %d: %d table entries for %d counters", asked, used, tr.n)
+	}
+	if sum != uint64(asked) {
+		t.Fatalf("after %d: the counts sum to %d", asked, sum)
+	}
+	bound := uint32(asked / trackNames)
+	for name, c := range truth {
+		got, ok := tracked[name]
+		if ok && got < c || !ok && c > bound {
+			t.Fatalf("after %d: %q asked %d times, tracked %v with %d (bound %d)", asked, name, c, ok, got, bound)
+		}
+	}
+}
