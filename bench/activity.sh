@@ -75,7 +75,13 @@ for r in $(seq "$rounds"); do
     echo "$r $v $n $(echo "scale=3; ($b - $a) * 1000000 / $tck / $n" | bc)"
   done
 done | tee "$out/rounds.txt"
-for v in off on; do
-  awk -v v=$v '$2 == v {print $4}' "$out/rounds.txt" | sort -n |
-    awk -v v=$v '{x[NR] = $1} END {printf "%s: median %.3f us of CPU per answer\n", v, NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2}'
-done | tee "$out/summary.txt"
+{
+  for v in off on; do
+    awk -v v=$v '$2 == v {print $4}' "$out/rounds.txt" | sort -n |
+      awk -v v=$v '{x[NR] = $1} END {printf "%s: median %.3f us of CPU per answer\n", v, NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2}'
+  done
+  # Each round's on / off: the two ran a few seconds apart, so a ratio
+  # cancels what the machine did to both.
+  awk '{v[$1 " " $2] = $4; r[$1] = 1} END {for (k in r) print v[k " on"] / v[k " off"]}' "$out/rounds.txt" | sort -n |
+    awk '{x[NR] = $1} END {printf "on / off, round by round: median %.3f, quartiles %.3f-%.3f, %d rounds\n", NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2, x[int((NR + 3) / 4)], x[int((3 * NR + 3) / 4)], NR}'
+} | tee "$out/summary.txt"
