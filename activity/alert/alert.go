@@ -153,7 +153,7 @@ func (a *Alerter) Observe(ev *activity.Event, id policy.Identity) {
 	if !ev.Blocked() {
 		return
 	}
-	al := Alert{Device: who, Profile: id.Profile, Site: ev.Name(), At: ev.At}
+	al := Alert{Device: who, Profile: id.Profile, At: ev.At}
 	child := id.Child()
 	switch {
 	case ev.Why == policy.ByBudget:
@@ -169,6 +169,7 @@ func (a *Alerter) Observe(ev *activity.Event, id policy.Identity) {
 	default:
 		return
 	}
+	al.Site = ev.Name() // a string of its own, made only for an alert
 	a.Raise(al)
 }
 
