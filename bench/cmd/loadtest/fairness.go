@@ -174,7 +174,10 @@ func (b *bench) fairnessCase(ctx context.Context, upstream string, c fairnessCas
 	if p.missing != "" {
 		return res, fmt.Errorf("amane %s (see %s)", p.missing, p.dir)
 	}
-	cfgPath := filepath.Join(p.dir, "amane.toml")
+	cfgPath, err := amaneConfigPath(p)
+	if err != nil {
+		return res, err
+	}
 	if err := os.WriteFile(cfgPath, []byte(fairnessConfig(filepath.Join(p.dir, "state"), p.addr(), upstream, c.rateLimit)), 0o644); err != nil {
 		return res, err
 	}
