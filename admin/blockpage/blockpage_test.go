@@ -24,8 +24,10 @@ import (
 )
 
 // helplineFeed publishes a signed feed with the helpline's contact
-// details on a local server, as a helpline does.
-func helplineFeed(t *testing.T) (url string, pub string) {
+// details on a local server, as a helpline does, issued at the time
+// given: the appliance's clock in these tests is fixed, and it refuses a
+// manifest from its future.
+func helplineFeed(t *testing.T, issued time.Time) (url string, pub string) {
 	t.Helper()
 	key, err := feed.GenerateKey(rand.Reader)
 	if err != nil {
@@ -42,7 +44,8 @@ func helplineFeed(t *testing.T) (url string, pub string) {
 		WebChat: "https://helpline.example/chat",
 		Hours:   feed.Localized{"fr": "24 h/24, 7 j/7", "ar": "على مدار الساعة", "en": "24/7"},
 	}
-	if _, err := feed.Publish(feed.PublishOptions{Key: key, ListsDir: lists, OutDir: out, Name: "emc", Contact: contact, Accept: appliance.AcceptList}); err != nil {
+	if _, err := feed.Publish(feed.PublishOptions{Key: key, ListsDir: lists, OutDir: out, Name: "emc", Contact: contact, Accept: appliance.AcceptList,
+		Now: func() time.Time { return issued }}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(http.FileServer(http.Dir(out)))
@@ -61,7 +64,8 @@ type blockFixture struct {
 
 func newBlockFixture(t *testing.T) *blockFixture {
 	t.Helper()
-	feedURL, pub := helplineFeed(t)
+	evening := time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC)
+	feedURL, pub := helplineFeed(t, evening.Add(-time.Hour))
 	dir := t.TempDir()
 	games := filepath.Join(dir, "games.txt")
 	os.WriteFile(games, []byte("game.example\n"), 0o644)
@@ -97,7 +101,6 @@ profile = "yasmine"
 	if err != nil {
 		t.Fatal(err)
 	}
-	evening := time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC)
 	now := evening
 	published := make(chan struct{}, 1)
 	app, err := appliance.New(cfg, appliance.Options{Now: func() time.Time { return now }, Published: published})
