@@ -88,6 +88,9 @@ type bench struct {
 
 	listNames  int    // names in the list, 0 without one
 	listOrigin string // how the list was made, for the table's heading; "" for a -list file
+
+	upstreamPort int    // the fake upstream's port, of the load test
+	floor        []perf // the fake upstream alone at the miss phase's fixed rate, each repetition
 }
 
 // startUpstream runs the fake upstream binary on the client CPU, so that its
@@ -105,7 +108,7 @@ func (b *bench) startUpstream(ctx context.Context, name, bin string, prefix []st
 	if err != nil {
 		return "", err
 	}
-	b.upstream = c
+	b.upstream, b.upstreamPort = c, port
 	if _, err := harness.WaitReady(ctx, c, addr, "ready.bench.amane.", harness.AnyAnswer, 10*time.Second); err != nil {
 		return "", err
 	}
@@ -225,6 +228,11 @@ func (b *bench) runPhase(ctx context.Context, ph phase) error {
 				"fixed_cpu_us", fmt.Sprintf("%.1f", cpuPerQuery(s.fixedCPU, s.fixed)/1e3),
 				"qps", int(s.full.qps), "lost", s.full.lost)
 		}
+		if ph.name == "miss" {
+			if err := b.measureFloor(ctx, ph, data, rep); err != nil {
+				return err
+			}
+		}
 		if ph.unique {
 			os.Remove(data + ".fixed")
 			os.Remove(data + ".full")
@@ -282,6 +290,28 @@ func (b *bench) measure(ctx context.Context, p *peer, ph phase, data string, rep
 		return s, p.proc.ExitError()
 	}
 	return s, nil
+}
+
+// measureFloor asks the fake upstream directly, with no server between, at
+// the miss phase's fixed rate and with the same names: the latency a
+// server's misses can never beat on this machine, since dnsperf and the
+// upstream share their CPU in every miss run alike. The miss p99 target is
+// read beside it.
+func (b *bench) measureFloor(ctx context.Context, ph phase, data string, rep int) error {
+	if b.upstreamPort == 0 {
+		return nil
+	}
+	l := load{data: data, duration: b.cfg.fixedDuration, outstanding: ph.outstanding, qps: ph.fixedQPS, onePass: ph.unique, verbose: true}
+	if ph.unique {
+		l.data = data + ".fixed"
+	}
+	p, err := runDnsperf(ctx, b.cfg.clientCPU, b.cfg.out, fmt.Sprintf("upstream-alone-%s-%d-fixed", ph.name, rep+1), l, b.upstreamPort)
+	if err != nil {
+		return fmt.Errorf("the fake upstream alone: %w", err)
+	}
+	b.floor = append(b.floor, p)
+	b.log.Info("run", "server", "fake upstream alone", "phase", ph.name, "rep", rep+1, "p99", p.p99Latency)
+	return nil
 }
 
 // cpuNow returns p's CPU time and the busy time of the servers' CPU.

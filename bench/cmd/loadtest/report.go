@@ -244,6 +244,7 @@ func (b *bench) table(phases []phase, version string) string {
 	}
 	rows := b.rows(phases)
 	sb.WriteString(b.targets(rows))
+	sb.WriteString(b.floorLine())
 	names := make([]string, len(b.peers))
 	for i, p := range b.peers {
 		names[i] = p.name
@@ -300,6 +301,21 @@ func (b *bench) targets(rows []row) string {
 	}
 	fmt.Fprintf(&sb, "\namane meets %d of the %d targets this run could check.\n", nMet, nChecked)
 	return sb.String()
+}
+
+// floorLine says what the miss latency is with no server at all: dnsperf
+// asking the fake upstream directly, the floor under every server's miss
+// latency in this harness.
+func (b *bench) floorLine() string {
+	if len(b.floor) == 0 {
+		return ""
+	}
+	avg, p99 := make([]float64, len(b.floor)), make([]float64, len(b.floor))
+	for i, p := range b.floor {
+		avg[i], p99[i] = float64(p.avgLatency), float64(p.p99Latency)
+	}
+	return fmt.Sprintf("\nThe harness's floor: dnsperf asking the fake upstream directly (no server between), same names and rate as the miss runs: "+
+		"latency avg %s, p99 %s (median of %d). No server's miss latency can be below it.\n", millis(median(avg)), millis(median(p99)), len(b.floor))
 }
 
 // verdict is the target cell of rw: the target and whether amane's figure

@@ -155,3 +155,18 @@ func TestARatioRoundedOntoItsBoundSaysWhichSide(t *testing.T) {
 		t.Errorf("12,000 / 9,000: got %q, %v; want met", got, o)
 	}
 }
+
+func TestTheTableGivesTheHarnessFloorBesideTheMissTarget(t *testing.T) {
+	b, phases := fakeBench(1_000_000)
+	if table := b.table(phases, "dnsperf 2.10.0"); strings.Contains(table, "floor") {
+		t.Errorf("a run that did not measure the upstream alone claims a floor:\n%s", table)
+	}
+	b.floor = []perf{{avgLatency: 20 * time.Millisecond, p99Latency: 22 * time.Millisecond},
+		{avgLatency: 21 * time.Millisecond, p99Latency: 26 * time.Millisecond},
+		{avgLatency: 20 * time.Millisecond, p99Latency: 21 * time.Millisecond}}
+	table := b.table(phases, "dnsperf 2.10.0")
+	summary, _, _ := strings.Cut(table, "All figures:")
+	if want := "latency avg 20.00 ms, p99 22.00 ms (median of 3)"; !strings.Contains(summary, want) {
+		t.Errorf("the targets part lacks the floor %q:\n%s", want, summary)
+	}
+}
