@@ -1,7 +1,6 @@
 package resolver
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -371,9 +370,7 @@ func (h *Handler) answerFrom(q *query, e *entry, dst []byte, now time.Time, stal
 // goroutine, whose time budget is the configured timeout.
 func (h *Handler) lookup(q *query) (*entry, error) {
 	v, err, _ := h.flight.Do(q.flightKey(), func() (any, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), q.set.cfg.Upstream.Timeout)
-		defer cancel()
-		return h.exchange(ctx, q)
+		return h.exchange(q, time.Now().Add(q.set.cfg.Upstream.Timeout))
 	})
 	if err != nil {
 		return nil, err
@@ -381,8 +378,9 @@ func (h *Handler) lookup(q *query) (*entry, error) {
 	return v.(*entry), nil
 }
 
-// exchange asks the upstreams, checks the answer, and caches it.
-func (h *Handler) exchange(ctx context.Context, q *query) (*entry, error) {
+// exchange asks the upstreams, giving up at until, checks the answer, and
+// caches it.
+func (h *Handler) exchange(q *query, until time.Time) (*entry, error) {
 	s := q.set
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(q.name), q.req.qtype)
@@ -393,7 +391,7 @@ func (h *Handler) exchange(ctx context.Context, q *query) (*entry, error) {
 	if q.route == routeRouter {
 		set = s.router
 	}
-	r, err := set.exchange(ctx, m)
+	r, err := set.exchangeUntil(m, until)
 	if err != nil {
 		return nil, err
 	}
@@ -407,10 +405,15 @@ func (h *Handler) exchange(ctx context.Context, q *query) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	return h.cached(q, e, cacheable), nil
+}
+
+// cached adds e to the cache if it may be, and returns it.
+func (h *Handler) cached(q *query, e *entry, cacheable bool) *entry {
 	if cacheable {
 		h.cache.add(&q.key, e)
 	}
-	return e, nil
+	return e
 }
 
 // maybePrefetch refreshes an entry that is still asked for in the last
