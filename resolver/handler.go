@@ -379,23 +379,44 @@ func (h *Handler) lookup(q *query) (*entry, error) {
 }
 
 // exchange asks the upstreams, giving up at until, checks the answer, and
-// caches it.
+// caches it. A lone UDP upstream's reply of the usual shape becomes the
+// entry as it came (entryFromWire); every other reply is unpacked.
 func (h *Handler) exchange(q *query, until time.Time) (*entry, error) {
 	s := q.set
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(q.name), q.req.qtype)
-	m.Question[0].Qclass = q.req.qclass
-	m.CheckingDisabled = q.req.cd()
-	m.SetEdns0(uint16(s.cfg.Server.EDNSSize), q.req.do)
 	set := s.public
 	if q.route == routeRouter {
 		set = s.router
 	}
-	r, err := set.exchangeUntil(m, until)
-	if err != nil {
-		return nil, err
+	strip := !s.local.rebindExempt(q.name)
+	var r *dns.Msg
+	if t, ok := set.loneUDP(); ok {
+		uq := upstreamQuestion{name: q.key.name, qtype: q.req.qtype, qclass: q.req.qclass,
+			cd: q.req.cd(), do: q.req.do, ednsSize: uint16(s.cfg.Server.EDNSSize)}
+		rep, err := set.exchangeWire(t, &uq, until)
+		if err != nil {
+			return nil, err
+		}
+		if r = rep.msg; rep.wire != nil {
+			if e, cacheable, ok := entryFromWire(&q.key, rep.wire, h.now(), s.bounds, strip); ok {
+				return h.cached(q, e, cacheable), nil
+			}
+			r = new(dns.Msg)
+			if err := r.Unpack(rep.wire); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		m := new(dns.Msg)
+		m.SetQuestion(dns.Fqdn(q.name), q.req.qtype)
+		m.Question[0].Qclass = q.req.qclass
+		m.CheckingDisabled = q.req.cd()
+		m.SetEdns0(uint16(s.cfg.Server.EDNSSize), q.req.do)
+		var err error
+		if r, err = set.exchangeUntil(m, until); err != nil {
+			return nil, err
+		}
 	}
-	if !s.local.rebindExempt(q.name) {
+	if strip {
 		if n := stripPrivate(r); n > 0 {
 			h.Stats.Rebinding.Add(uint64(n))
 			h.log.Debug("removed private addresses from a public answer", "name", q.name, "records", n)

@@ -254,6 +254,23 @@ func (s *upstreamSet) exchangeUntil(q *dns.Msg, until time.Time) (*dns.Msg, erro
 	return s.exchange(ctx, q)
 }
 
+// loneUDP returns the set's one upstream when it is plain UDP, the usual
+// case (the router, a lone forwarder): then a miss takes exchangeWire.
+func (s *upstreamSet) loneUDP() (*udpTransport, bool) {
+	if len(s.ups) != 1 {
+		return nil, false
+	}
+	t, ok := s.ups[0].t.(*udpTransport)
+	return t, ok
+}
+
+// exchangeWire asks the set's lone UDP upstream t, and gives up at until.
+func (s *upstreamSet) exchangeWire(t *udpTransport, q *upstreamQuestion, until time.Time) (udpReply, error) {
+	return tryOne(s.ups[0], s.tries, until, func(until time.Time) (udpReply, error) {
+		return t.exchangeWire(q, until)
+	})
+}
+
 // exchange asks the healthiest of several upstreams, races the second
 // healthiest if the first is slow, moves on to the next when one fails,
 // and returns the first good answer. An upstream's SERVFAIL or REFUSED is
