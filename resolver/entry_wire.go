@@ -239,9 +239,10 @@ func entryFromWire(k *cacheKey, msg []byte, now time.Time, b ttlBounds, strip bo
 	}
 	rcode := int(msg[3] & 0xF)
 	var cnames []string
+	var target [4 * maxNameWire]byte // each byte escaped as \DDD at worst
 	for i := range s.n {
 		if r := &s.recs[i]; r.section == sectionAnswer && r.rtype == dns.TypeCNAME {
-			cnames = append(cnames, string(appendTarget(nil, msg, r.rdata())))
+			cnames = append(cnames, string(appendTarget(target[:0], msg, r.rdata())))
 		}
 	}
 	ttl, known := wireTTLs(msg, &s, rcode, b)
