@@ -1,7 +1,6 @@
 package resolver
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -371,9 +370,7 @@ func (h *Handler) answerFrom(q *query, e *entry, dst []byte, now time.Time, stal
 // goroutine, whose time budget is the configured timeout.
 func (h *Handler) lookup(q *query) (*entry, error) {
 	v, err, _ := h.flight.Do(q.flightKey(), func() (any, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), q.set.cfg.Upstream.Timeout)
-		defer cancel()
-		return h.exchange(ctx, q)
+		return h.exchange(q, time.Now().Add(q.set.cfg.Upstream.Timeout))
 	})
 	if err != nil {
 		return nil, err
@@ -381,23 +378,45 @@ func (h *Handler) lookup(q *query) (*entry, error) {
 	return v.(*entry), nil
 }
 
-// exchange asks the upstreams, checks the answer, and caches it.
-func (h *Handler) exchange(ctx context.Context, q *query) (*entry, error) {
+// exchange asks the upstreams, giving up at until, checks the answer, and
+// caches it. A lone UDP upstream's reply of the usual shape becomes the
+// entry as it came (entryFromWire); every other reply is unpacked.
+func (h *Handler) exchange(q *query, until time.Time) (*entry, error) {
 	s := q.set
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(q.name), q.req.qtype)
-	m.Question[0].Qclass = q.req.qclass
-	m.CheckingDisabled = q.req.cd()
-	m.SetEdns0(uint16(s.cfg.Server.EDNSSize), q.req.do)
 	set := s.public
 	if q.route == routeRouter {
 		set = s.router
 	}
-	r, err := set.exchange(ctx, m)
-	if err != nil {
-		return nil, err
+	strip := !s.local.rebindExempt(q.name)
+	var r *dns.Msg
+	if t, ok := set.loneUDP(); ok {
+		uq := upstreamQuestion{name: q.key.name, qtype: q.req.qtype, qclass: q.req.qclass,
+			cd: q.req.cd(), do: q.req.do, ednsSize: uint16(s.cfg.Server.EDNSSize)}
+		rep, err := set.exchangeWire(t, &uq, until)
+		if err != nil {
+			return nil, err
+		}
+		if r = rep.msg; rep.wire != nil {
+			if e, cacheable, ok := entryFromWire(&q.key, rep.wire, h.now(), s.bounds, strip); ok {
+				return h.cached(q, e, cacheable), nil
+			}
+			r = new(dns.Msg)
+			if err := r.Unpack(rep.wire); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		m := new(dns.Msg)
+		m.SetQuestion(dns.Fqdn(q.name), q.req.qtype)
+		m.Question[0].Qclass = q.req.qclass
+		m.CheckingDisabled = q.req.cd()
+		m.SetEdns0(uint16(s.cfg.Server.EDNSSize), q.req.do)
+		var err error
+		if r, err = set.exchangeUntil(m, until); err != nil {
+			return nil, err
+		}
 	}
-	if !s.local.rebindExempt(q.name) {
+	if strip {
 		if n := stripPrivate(r); n > 0 {
 			h.Stats.Rebinding.Add(uint64(n))
 			h.log.Debug("removed private addresses from a public answer", "name", q.name, "records", n)
@@ -407,10 +426,15 @@ func (h *Handler) exchange(ctx context.Context, q *query) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	return h.cached(q, e, cacheable), nil
+}
+
+// cached adds e to the cache if it may be, and returns it.
+func (h *Handler) cached(q *query, e *entry, cacheable bool) *entry {
 	if cacheable {
 		h.cache.add(&q.key, e)
 	}
-	return e, nil
+	return e
 }
 
 // maybePrefetch refreshes an entry that is still asked for in the last

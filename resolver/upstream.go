@@ -241,14 +241,41 @@ type exchangeResult struct {
 	err error
 }
 
-// exchange asks the healthiest upstream, races the second healthiest if the
-// first is slow, moves on to the next when one fails, and returns the first
-// good answer. An upstream's SERVFAIL or REFUSED is kept as the answer of
-// last resort while another upstream is tried.
-func (s *upstreamSet) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+// exchangeUntil asks the upstreams q, and gives up at until.
+func (s *upstreamSet) exchangeUntil(q *dns.Msg, until time.Time) (*dns.Msg, error) {
 	if len(s.ups) == 1 {
-		return s.exchangeOne(ctx, q)
+		t := s.ups[0].t
+		return tryOne(s.ups[0], s.tries, until, func(until time.Time) (*dns.Msg, error) {
+			return exchangeUntil(context.Background(), t, q, until)
+		})
 	}
+	ctx, cancel := context.WithDeadline(context.Background(), until)
+	defer cancel()
+	return s.exchange(ctx, q)
+}
+
+// loneUDP returns the set's one upstream when it is plain UDP, the usual
+// case (the router, a lone forwarder): then a miss takes exchangeWire.
+func (s *upstreamSet) loneUDP() (*udpTransport, bool) {
+	if len(s.ups) != 1 {
+		return nil, false
+	}
+	t, ok := s.ups[0].t.(*udpTransport)
+	return t, ok
+}
+
+// exchangeWire asks the set's lone UDP upstream t, and gives up at until.
+func (s *upstreamSet) exchangeWire(t *udpTransport, q *upstreamQuestion, until time.Time) (udpReply, error) {
+	return tryOne(s.ups[0], s.tries, until, func(until time.Time) (udpReply, error) {
+		return t.exchangeWire(q, until)
+	})
+}
+
+// exchange asks the healthiest of several upstreams, races the second
+// healthiest if the first is slow, moves on to the next when one fails,
+// and returns the first good answer. An upstream's SERVFAIL or REFUSED is
+// kept as the answer of last resort while another upstream is tried.
+func (s *upstreamSet) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
 	order := s.ranked(time.Now())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -330,31 +357,27 @@ func exchangeUntil(ctx context.Context, t transport, q *dns.Msg, until time.Time
 	return t.exchange(tctx, q)
 }
 
-// exchangeOne is exchange with a single upstream (the router, a lone
-// forwarder): tries one after another, with nothing to race.
-func (s *upstreamSet) exchangeOne(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
-	u := s.ups[0]
+// tryOne makes at most tries tries of one question at the lone upstream u,
+// one after another, with nothing to race, until one succeeds or until
+// passes.
+func tryOne[R any](u *upstream, tries int, until time.Time, try func(until time.Time) (R, error)) (R, error) {
 	var errs []error
-	for i := range s.tries {
+	for i := range tries {
 		// Each try gets its share of what is left, so that a lost
 		// datagram is sent again rather than waited for until the end.
 		t0 := time.Now()
-		var r *dns.Msg
-		var err error
-		if deadline, ok := ctx.Deadline(); ok {
-			r, err = exchangeUntil(ctx, u.t, q, t0.Add(deadline.Sub(t0)/time.Duration(s.tries-i)))
-		} else {
-			r, err = u.t.exchange(ctx, q)
-		}
+		r, err := try(t0.Add(until.Sub(t0) / time.Duration(tries-i)))
 		if err == nil {
 			u.succeeded(time.Since(t0))
 			return r, nil
 		}
-		u.failed(time.Now())
+		now := time.Now()
+		u.failed(now)
 		errs = append(errs, fmt.Errorf("%s: %w", u.t, err))
-		if ctx.Err() != nil {
+		if !now.Before(until) {
 			break
 		}
 	}
-	return nil, errors.Join(errs...)
+	var zero R
+	return zero, errors.Join(errs...)
 }

@@ -42,6 +42,11 @@ func TestUDPUpstreamAcceptsOnlyTheMatchingReply(t *testing.T) {
 			other.Question[0].Name = "evil.example."
 			return [][]byte{pack(t, answerA(other, "6.6.6.6", 60)), pack(t, answerA(q, "93.184.215.3", 60))}
 		}, dns.RcodeSuccess, "93.184.215.3"},
+		{"an answer echoing the name in another case is taken (RFC 4343)", func(t *testing.T, q *dns.Msg, _ bool) [][]byte {
+			r := answerA(q, "93.184.215.5", 60)
+			r.Question[0].Name = strings.ToUpper(r.Question[0].Name)
+			return [][]byte{pack(t, r)}
+		}, dns.RcodeSuccess, "93.184.215.5"},
 		{"a truncated reply is asked again over TCP", func(t *testing.T, q *dns.Msg, tcp bool) [][]byte {
 			if !tcp {
 				r := new(dns.Msg)
@@ -102,7 +107,7 @@ func TestUDPUpstreamUsesFreshIDs(t *testing.T) {
 	defer tr.close()
 	for i := range n {
 		q := newQuery(fmt.Sprintf("n%d.example", i), dns.TypeA)
-		if _, err := tr.exchange(t.Context(), q); err != nil {
+		if err := exchangeEitherWay(t.Context(), tr, i, q); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -154,7 +159,7 @@ func TestUDPUpstreamUsesAFreshPortForEveryQuery(t *testing.T) {
 	tr := newUDPTransport(up.addr())
 	for i := range n {
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-		_, err := tr.exchange(ctx, newQuery(fmt.Sprintf("n%d.example", i), dns.TypeA))
+		err := exchangeEitherWay(ctx, tr, i, newQuery(fmt.Sprintf("n%d.example", i), dns.TypeA))
 		cancel()
 		if err != nil {
 			t.Fatalf("query %d: %v", i, err)
@@ -169,6 +174,31 @@ func TestUDPUpstreamUsesAFreshPortForEveryQuery(t *testing.T) {
 	if after := openFiles(); fds >= 0 && after > fds+4 {
 		t.Fatalf("%d files open after the transport closed, %d before: sockets leak", after, fds)
 	}
+}
+
+// exchangeEitherWay asks tr the i-th question q through exchange when i is
+// even, and through exchangeWire, the miss path's way, when it is odd:
+// both must hold to RFC 5452 alike.
+func exchangeEitherWay(ctx context.Context, tr *udpTransport, i int, q *dns.Msg) error {
+	if i%2 == 0 {
+		_, err := tr.exchange(ctx, q)
+		return err
+	}
+	name := make([]byte, maxNameWire)
+	n, err := dns.PackDomainName(q.Question[0].Name, name, 0, nil, false)
+	if err != nil {
+		return err
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(5 * time.Second)
+	}
+	rep, err := tr.exchangeWire(&upstreamQuestion{name: name[:n], qtype: q.Question[0].Qtype, qclass: dns.ClassINET,
+		ednsSize: 1232}, deadline)
+	if err == nil && rep.wire == nil {
+		return fmt.Errorf("the usual reply to %s came unpacked", q.Question[0].Name)
+	}
+	return err
 }
 
 // ephemeralPorts is the size of the range the kernel picks source ports

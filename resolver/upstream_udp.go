@@ -1,7 +1,9 @@
 package resolver
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"net/netip"
@@ -80,13 +82,16 @@ func (t *udpTransport) exchangeUntil(ctx context.Context, q *dns.Msg, until time
 		t.discard(conn)
 		return nil, err
 	}
+	w := udpWaits.Get().(*udpWait)
+	defer w.release()
+	w.pkt, w.q = pkt, q
 	// One query per socket: roundTrip closes it, and its port is never
 	// used again by us.
-	r, err := t.roundTrip(ctx, conn, q, pkt, until)
+	rep, err := t.roundTrip(ctx, conn, w, until)
 	if err != nil {
 		return nil, err
 	}
-	if r.Truncated {
+	if rep.msg.Truncated {
 		if !until.IsZero() {
 			tctx, cancel := context.WithDeadline(ctx, until)
 			defer cancel()
@@ -94,19 +99,117 @@ func (t *udpTransport) exchangeUntil(ctx context.Context, q *dns.Msg, until time
 		}
 		return t.tcp.exchange(ctx, q)
 	}
-	return r, nil
+	return rep.msg, nil
 }
 
-// matchReply unpacks a datagram read from a query's socket, and returns
-// it only if it answers q; anything else is junk or a spoofing attempt,
-// read past until the deadline. A connected socket only receives from the
-// server's address and port; the rest is checked here.
-func matchReply(q *dns.Msg, pkt []byte) *dns.Msg {
-	r := new(dns.Msg)
-	if r.Unpack(pkt) != nil || checkReply(q, r) != nil {
-		return nil
+// upstreamQuestion is a question for an upstream in wire terms, as a miss
+// has it at hand: no dns.Msg is made for it unless its reply is unusual.
+type upstreamQuestion struct {
+	name          []byte // wire format, lower case
+	qtype, qclass uint16
+	cd, do        bool // the client's CD and DO bits
+	ednsSize      uint16
+}
+
+// appendUpstreamQuery appends the query for q with the ID id, as
+// miekg/dns packs it: recursion desired, the client's CD bit, and an OPT
+// with amane's buffer size and the client's DO bit (RFC 6891 6.1.2).
+func appendUpstreamQuery(dst []byte, q *upstreamQuestion, id uint16) []byte {
+	flags := uint16(flagRD)
+	if q.cd {
+		flags |= flagCD
 	}
-	return r
+	dst = binary.BigEndian.AppendUint16(dst, id)
+	dst = binary.BigEndian.AppendUint16(dst, flags)
+	dst = append(dst, 0, 1, 0, 0, 0, 0, 0, 1)
+	dst = append(dst, q.name...)
+	dst = binary.BigEndian.AppendUint16(dst, q.qtype)
+	dst = binary.BigEndian.AppendUint16(dst, q.qclass)
+	var do byte
+	if q.do {
+		do = 0x80
+	}
+	return append(dst, 0, 0, typeOPT, byte(q.ednsSize>>8), byte(q.ednsSize), 0, 0, do, 0, 0, 0)
+}
+
+// exchangeWire is one try of asking q that gives up at until. A reply of
+// the usual shape (scanReply) comes back as the datagram received, for
+// entryFromWire; any other as exchange returns it. It takes no context: a
+// miss to a lone upstream has a deadline and nothing else to end it, and
+// a context per miss was three allocations.
+func (t *udpTransport) exchangeWire(q *upstreamQuestion, until time.Time) (udpReply, error) {
+	conn, err := t.take()
+	if err != nil {
+		return udpReply{}, err
+	}
+	w := udpWaits.Get().(*udpWait)
+	defer w.release()
+	w.buf = appendUpstreamQuery(w.buf[:0], q, uint16(rand.Uint32())) // the ID as in exchangeUntil
+	w.pkt, w.wire = w.buf, true
+	rep, err := t.roundTrip(context.Background(), conn, w, until)
+	if err != nil || rep.msg == nil || !rep.msg.Truncated {
+		return rep, err
+	}
+	m, err := w.query()
+	if err != nil {
+		return udpReply{}, err
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), until)
+	defer cancel()
+	r, err := t.tcp.exchange(ctx, m)
+	return udpReply{msg: r}, err
+}
+
+// udpReply is the reply to a query over UDP: the datagram itself when it
+// has the usual shape and the query asked for that, else unpacked.
+type udpReply struct {
+	wire []byte // a copy, the caller's to keep
+	msg  *dns.Msg
+}
+
+// udpQuery is what a query over UDP sent, for matching replies to it.
+type udpQuery struct {
+	pkt  []byte   // the query as sent
+	buf  []byte   // pkt when the query was written here; kept for the next
+	q    *dns.Msg // pkt unpacked; nil until something needs it
+	wire bool     // a usual reply is handed over as its bytes
+}
+
+// query returns the query unpacked, unpacking it the first time.
+func (u *udpQuery) query() (*dns.Msg, error) {
+	if u.q == nil {
+		q := new(dns.Msg)
+		if err := q.Unpack(u.pkt); err != nil {
+			return nil, err
+		}
+		u.q = q
+	}
+	return u.q, nil
+}
+
+// match returns the reply that the datagram d, read from the query's
+// socket, carries, and false when d is none: junk or a spoofing attempt,
+// read past until the deadline. A connected socket only receives from the
+// server's address and port; the ID and question are checked here (RFC
+// 5452 9.1). d is the caller's buffer: a reply keeps a copy.
+func (u *udpQuery) match(d []byte) (udpReply, bool) {
+	if u.wire && len(d) >= 2 && d[0] == u.pkt[0] && d[1] == u.pkt[1] {
+		// appendUpstreamQuery wrote the question, then an OPT of 11 bytes.
+		q := u.pkt[headerLen : len(u.pkt)-11]
+		var s replyScan
+		if scanReply(d, q[:len(q)-4], binary.BigEndian.Uint16(q[len(q)-4:]), binary.BigEndian.Uint16(q[len(q)-2:]), &s) {
+			return udpReply{wire: bytes.Clone(d)}, true
+		}
+	}
+	q, err := u.query()
+	if err != nil {
+		return udpReply{}, false
+	}
+	r := new(dns.Msg)
+	if r.Unpack(d) != nil || checkReply(q, r) != nil {
+		return udpReply{}, false
+	}
+	return udpReply{msg: r}, true
 }
 
 // take returns a socket for one query: a spare if one is ready, else one

@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
 )
 
@@ -47,16 +46,24 @@ type udpPoller struct {
 	gone    bool               // file is closed
 }
 
-// udpWait is one query waiting for its reply.
+// udpWait is one query waiting for its reply. The poller reads it only
+// while it holds the poller's lock and finds it in waiting, so a wait given
+// back to the pool is never read for the query before.
 type udpWait struct {
-	q     *dns.Msg
+	udpQuery
 	reply chan udpResult // capacity 1: the poller sends at most once, as it takes the wait out of waiting
 	timer *time.Timer    // stopped between uses
 }
 
 type udpResult struct {
-	r   *dns.Msg
+	udpReply
 	err error
+}
+
+// release gives w back to the pool, keeping its buffer.
+func (w *udpWait) release() {
+	w.udpQuery = udpQuery{buf: w.buf[:0]}
+	udpWaits.Put(w)
 }
 
 var udpWaits = sync.Pool{New: func() any {
@@ -180,29 +187,26 @@ func (t *udpTransport) closeSys() {
 	}
 }
 
-// roundTrip sends pkt (q, packed) on s and waits until the poller brings
-// the answer to q, ctx ends or until (unless zero) passes; then closes s.
-func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt []byte, until time.Time) (*dns.Msg, error) {
+// roundTrip sends w's query on s and waits until the poller brings its
+// answer, ctx ends or until (unless zero) passes; then closes s.
+func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, w *udpWait, until time.Time) (udpReply, error) {
 	t.sys.mu.Lock()
 	p := t.sys.p // dial started it
 	t.sys.mu.Unlock()
-	w := udpWaits.Get().(*udpWait)
-	w.q = q
-	defer func() { w.q = nil; udpWaits.Put(w) }()
 	key := int32(s.fd)
 	p.mu.Lock()
 	if p.gone { // a spare taken as the transport closed
 		p.mu.Unlock()
 		rawClose(s.fd)
-		return nil, errUDPClosed
+		return udpReply{}, errUDPClosed
 	}
 	p.waiting[key] = w
 	p.mu.Unlock()
-	if _, err := rawWrite(s.fd, pkt); err != nil {
+	if _, err := rawWrite(s.fd, w.pkt); err != nil {
 		if res, ok := p.finish(key, w, s.fd); ok {
-			return res.r, res.err
+			return res.udpReply, res.err
 		}
-		return nil, os.NewSyscallError("write", err)
+		return udpReply{}, os.NewSyscallError("write", err)
 	}
 	var expired <-chan time.Time
 	if !until.IsZero() {
@@ -213,17 +217,17 @@ func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt
 	select {
 	case res := <-w.reply:
 		p.finish(key, w, s.fd)
-		return res.r, res.err
+		return res.udpReply, res.err
 	case <-ctx.Done():
 		if res, ok := p.finish(key, w, s.fd); ok {
-			return res.r, res.err // the answer came as the time ran out
+			return res.udpReply, res.err // the answer came as the time ran out
 		}
-		return nil, ctx.Err()
+		return udpReply{}, ctx.Err()
 	case <-expired:
 		if res, ok := p.finish(key, w, s.fd); ok {
-			return res.r, res.err
+			return res.udpReply, res.err
 		}
-		return nil, context.DeadlineExceeded
+		return udpReply{}, context.DeadlineExceeded
 	}
 }
 
@@ -286,41 +290,45 @@ func (p *udpPoller) run(raw syscall.RawConn) {
 }
 
 // drain reads the datagrams waiting on a socket until its query is
-// answered or nothing is left.
+// answered or nothing is left. Each is read and matched with the lock held:
+// the query cannot give up, and its wait be reused, in between.
 func (p *udpPoller) drain(key int32, buf []byte) {
 	for {
 		p.mu.Lock()
-		w := p.waiting[key]
-		if w == nil { // answered or given up (and closed) already
-			p.mu.Unlock()
-			return
-		}
-		n, err := rawRead(int(key), buf)
+		done := p.readLocked(key, buf)
 		p.mu.Unlock()
-		switch {
-		case err == unix.EAGAIN:
-			return
-		case err == unix.EINTR:
-			continue
-		case err == unix.ECONNREFUSED:
-			continue // an ICMP error, which anyone can forge: wait for the answer until the deadline
-		case err != nil:
-			p.answer(key, w, udpResult{err: os.NewSyscallError("read", err)})
-			return
-		}
-		if r := matchReply(w.q, buf[:n]); r != nil {
-			p.answer(key, w, udpResult{r: r})
+		if done {
 			return
 		}
 	}
 }
 
-// answer hands res to w, unless w has given up meanwhile.
-func (p *udpPoller) answer(key int32, w *udpWait, res udpResult) {
-	p.mu.Lock()
-	if p.waiting[key] == w {
-		delete(p.waiting, key)
-		w.reply <- res // never blocks: capacity 1, one send per wait
+// readLocked reads one datagram from the socket key and hands it to the
+// query waiting on it if it is the answer. It reports whether the socket
+// needs no more reading: empty, or its query answered or gone.
+func (p *udpPoller) readLocked(key int32, buf []byte) bool {
+	w := p.waiting[key]
+	if w == nil { // answered or given up (and closed) already
+		return true
 	}
-	p.mu.Unlock()
+	n, err := rawRead(int(key), buf)
+	var res udpResult
+	switch {
+	case err == unix.EAGAIN:
+		return true
+	case err == unix.EINTR:
+		return false
+	case err == unix.ECONNREFUSED:
+		return false // an ICMP error, which anyone can forge: wait for the answer until the deadline
+	case err != nil:
+		res.err = os.NewSyscallError("read", err)
+	default:
+		var ok bool
+		if res.udpReply, ok = w.match(buf[:n]); !ok {
+			return false
+		}
+	}
+	delete(p.waiting, key)
+	w.reply <- res // never blocks: capacity 1, one send per wait
+	return true
 }

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/miekg/dns"
 )
 
 var udpBufs = sync.Pool{New: func() any { return new([udpBufSize]byte) }}
@@ -34,9 +32,20 @@ func (t *udpTransport) discard(s udpSock) { s.c.Close() }
 
 func (t *udpTransport) closeSys() {}
 
-// roundTrip sends pkt (q, packed) on s and reads until the answer to q
-// comes, ctx ends or until (unless zero) passes; then closes s.
-func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt []byte, until time.Time) (*dns.Msg, error) {
+// udpWait is one query's state while it waits, pooled.
+type udpWait struct{ udpQuery }
+
+var udpWaits = sync.Pool{New: func() any { return new(udpWait) }}
+
+// release gives w back to the pool, keeping its buffer.
+func (w *udpWait) release() {
+	w.udpQuery = udpQuery{buf: w.buf[:0]}
+	udpWaits.Put(w)
+}
+
+// roundTrip sends w's query on s and reads until its answer comes, ctx
+// ends or until (unless zero) passes; then closes s.
+func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, w *udpWait, until time.Time) (udpReply, error) {
 	conn := s.c
 	defer conn.Close()
 	if deadline, ok := ctx.Deadline(); ok && (until.IsZero() || deadline.Before(until)) {
@@ -47,8 +56,8 @@ func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt
 	}
 	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
-	if _, err := conn.Write(pkt); err != nil {
-		return nil, err
+	if _, err := conn.Write(w.pkt); err != nil {
+		return udpReply{}, err
 	}
 	buf := udpBufs.Get().(*[udpBufSize]byte)
 	defer udpBufs.Put(buf)
@@ -56,16 +65,16 @@ func (t *udpTransport) roundTrip(ctx context.Context, s udpSock, q *dns.Msg, pkt
 		n, err := conn.Read(buf[:])
 		switch {
 		case ctx.Err() != nil:
-			return nil, ctx.Err()
+			return udpReply{}, ctx.Err()
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			return nil, context.DeadlineExceeded
+			return udpReply{}, context.DeadlineExceeded
 		case errors.Is(err, syscall.ECONNREFUSED):
 			continue // an ICMP error, which anyone can forge: wait for the answer until the deadline
 		case err != nil:
-			return nil, err
+			return udpReply{}, err
 		}
-		if r := matchReply(q, buf[:n]); r != nil {
-			return r, nil
+		if rep, ok := w.match(buf[:n]); ok {
+			return rep, nil
 		}
 	}
 }

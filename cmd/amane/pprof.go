@@ -22,6 +22,7 @@ func servePprof(addr string) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace) // the scheduler's view: where a miss waits (issue 14)
 	go http.Serve(l, mux)
 	return nil
 }
