@@ -24,6 +24,11 @@ const maxWireRecords = 48
 // real name follows one or two, and miekg/dns gives up after 126.
 const maxWirePointers = 16
 
+// maxWireReply bounds the length of a reply built from its bytes: amane
+// offers the upstream 1,232 bytes (RFC 9715), and the bitmap of label
+// starts that scanReply keeps on the stack is one bit a byte of it.
+const maxWireReply = 4096
+
 // wireSection is the section a record of a reply is in.
 type wireSection uint8
 
@@ -49,7 +54,14 @@ type replyScan struct {
 	end  int // where the OPT starts, or the reply's length without one
 	opt  bool
 	recs [maxWireRecords]wireRecord
+	// labels has a bit set for every offset where a label of a name read so
+	// far starts: the only places a compression pointer may point to.
+	labels [maxWireReply / 64]uint64
 }
+
+func (s *replyScan) label(off int) { s.labels[off/64] |= 1 << (off % 64) }
+
+func (s *replyScan) isLabel(off int) bool { return s.labels[off/64]&(1<<(off%64)) != 0 }
 
 // scanReply reports whether msg is a reply of the usual shape to the
 // question (qname, lower-case wire format, qtype, qclass), and records
@@ -61,15 +73,16 @@ type replyScan struct {
 //   - at most maxWireRecords records of class IN, each of type A, AAAA,
 //     CNAME, NS, PTR or SOA, with data of exactly the length its type
 //     needs, counts exact and no byte after the last record;
-//   - names of at most 255 bytes whose compression pointers each point
-//     before the last (so none loops, and none points into the OPT);
+//   - names of at most 255 bytes whose compression pointers each point to
+//     a label of a name read before (so none loops, and none points into a
+//     header, a TTL or any other field that the entry or a hit rewrites);
 //   - at most one OPT, the last record of the additional section, owned by
 //     the root, with no extended rcode and no options, so that cutting it
 //     off leaves exactly the message the unpacking path would pack.
 //
 // It reads msg and never changes it.
 func scanReply(msg, qname []byte, qtype, qclass uint16, s *replyScan) bool {
-	if len(msg) < headerLen || len(msg) > 0xFFFF {
+	if len(msg) < headerLen || len(msg) > maxWireReply {
 		return false
 	}
 	flags := binary.BigEndian.Uint16(msg[2:])
@@ -79,6 +92,10 @@ func scanReply(msg, qname []byte, qtype, qclass uint16, s *replyScan) bool {
 	off := headerLen + len(qname)
 	if off+4 > len(msg) || string(msg[headerLen:off]) != string(qname) ||
 		binary.BigEndian.Uint16(msg[off:]) != qtype || binary.BigEndian.Uint16(msg[off+2:]) != qclass {
+		return false
+	}
+	s.labels = [maxWireReply / 64]uint64{}
+	if _, ok := wireName(msg, headerLen, off, s); !ok {
 		return false
 	}
 	off += 4
@@ -92,7 +109,7 @@ func scanReply(msg, qname []byte, qtype, qclass uint16, s *replyScan) bool {
 		} else if i < an+ns {
 			sec = sectionAuthority
 		}
-		end, ok := wireName(msg, off, len(msg))
+		end, ok := wireName(msg, off, len(msg), s)
 		if !ok || end+10 > len(msg) {
 			return false
 		}
@@ -112,7 +129,7 @@ func scanReply(msg, qname []byte, qtype, qclass uint16, s *replyScan) bool {
 			off = rd
 			continue
 		}
-		if class != classIN || s.n == maxWireRecords || !rdataOK(msg, rtype, rd, rd+rdlen) {
+		if class != classIN || s.n == maxWireRecords || !rdataOK(msg, rtype, rd, rd+rdlen, s) {
 			return false
 		}
 		s.recs[s.n] = wireRecord{rtype: rtype, section: sec, ttl: uint16(end + 4), rdlen: uint16(rdlen)}
@@ -130,20 +147,20 @@ func scanReply(msg, qname []byte, qtype, qclass uint16, s *replyScan) bool {
 
 // rdataOK reports whether msg[rd:end] is well-formed data of a record of
 // type rtype, one of the types scanReply takes. Names in it may point back
-// into msg, but not past end, as miekg/dns reads them.
-func rdataOK(msg []byte, rtype uint16, rd, end int) bool {
+// to the labels of s, but not past end, as miekg/dns reads them.
+func rdataOK(msg []byte, rtype uint16, rd, end int, s *replyScan) bool {
 	switch rtype {
 	case dns.TypeA:
 		return end-rd == 4
 	case dns.TypeAAAA:
 		return end-rd == 16
 	case dns.TypeCNAME, dns.TypeNS, dns.TypePTR:
-		e, ok := wireName(msg, rd, end)
+		e, ok := wireName(msg, rd, end, s)
 		return ok && e == end
 	case dns.TypeSOA: // MNAME, RNAME, then serial, refresh, retry, expire, minimum
-		e, ok := wireName(msg, rd, end)
+		e, ok := wireName(msg, rd, end, s)
 		if ok {
-			e, ok = wireName(msg, e, end)
+			e, ok = wireName(msg, e, end, s)
 		}
 		return ok && e+20 == end
 	}
@@ -151,12 +168,15 @@ func rdataOK(msg []byte, rtype uint16, rd, end int) bool {
 }
 
 // wireName checks the name at off, reading no byte at or past limit, and
-// returns the offset just past it where it stands in msg. It is stricter
-// than a DNS library need be: every compression pointer must point before
-// the start of the labels it ends (so before the one that led there, which
-// rules loops out), and the name, pointers followed, must fit in 255 bytes
-// (RFC 1035 3.1).
-func wireName(msg []byte, off, limit int) (int, bool) {
+// returns the offset just past it where it stands in msg; it marks in s
+// where each of its own labels starts. It is stricter than a DNS library
+// need be: every compression pointer must point to a label already marked
+// (a name's suffix read before, as a compressing server writes them), and
+// before the start of the labels it ends, which rules loops out; never
+// into the header, a TTL or any other field, which entryFromWire and the
+// hit path rewrite and which would change the name under them. The name,
+// pointers followed, must fit in 255 bytes (RFC 1035 3.1).
+func wireName(msg []byte, off, limit int, s *replyScan) (int, bool) {
 	end, seg, size, hops := -1, off, 0, 0
 	for {
 		if off >= limit {
@@ -174,7 +194,7 @@ func wireName(msg []byte, off, limit int) (int, bool) {
 				return 0, false
 			}
 			ptr := (l&0x3F)<<8 | int(msg[off+1])
-			if ptr >= seg {
+			if ptr >= seg || !s.isLabel(ptr) {
 				return 0, false
 			}
 			if end < 0 {
@@ -187,6 +207,9 @@ func wireName(msg []byte, off, limit int) (int, bool) {
 		default:
 			if size += l + 1; size >= maxNameWire { // with the root's byte, over 255
 				return 0, false
+			}
+			if end < 0 { // labels behind a pointer were marked when first read
+				s.label(off)
 			}
 			off += 1 + l
 		}

@@ -108,6 +108,20 @@ func TestEntryFromWire(t *testing.T) {
 		ahead := qEnd + 2 + 10 + 4 // past the answer, its owner a pointer
 		return slices.Concat(b[:qEnd], []byte{0xC0 | byte(ahead>>8), byte(ahead)}, b[qEnd+17:])
 	}
+	pointerInto := func(field string) []byte {
+		// The second record's owner points into the first record's TTL, or
+		// into the header: bytes that a hit rewrites, so the name would
+		// change under the entry.
+		b := reply(dns.RcodeSuccess, []dns.RR{rr("www.example.com. 60 IN A 93.184.215.14"), rr("www.example.com. 60 IN A 93.184.215.15")},
+			nil, nil, func(r *dns.Msg) { r.Compress = false; r.Extra = nil })
+		qEnd := headerLen + 17 + 4
+		second := qEnd + 17 + 10 + 4
+		to := qEnd + 17 + 4 // the first record's TTL
+		if field == "header" {
+			to = 4
+		}
+		return slices.Concat(b[:second], []byte{0xC0, byte(to)}, b[second+17:])
+	}
 	for _, c := range []struct {
 		name      string
 		reply     []byte
@@ -154,6 +168,8 @@ func TestEntryFromWire(t *testing.T) {
 			r.Extra = append(r.Extra, rr("ns1.cdn.example. 86400 IN A 192.0.2.53"))
 		}), true, false, 0, false, nil, ttlBounds{}},
 		{"a compression pointer ahead", pointerAhead(), true, false, 0, false, nil, ttlBounds{}},
+		{"a compression pointer into a TTL", pointerInto("TTL"), true, false, 0, false, nil, ttlBounds{}},
+		{"a compression pointer into the header", pointerInto("header"), true, false, 0, false, nil, ttlBounds{}},
 		{"TTLs beyond the bounds", reply(dns.RcodeSuccess, chain, nil, nil, nil), true, true, 100, true,
 			[]string{"a.example.net", "b.cdn.example"}, ttlBounds{100, 200}},
 		{"a CNAME target with bytes to escape", reply(dns.RcodeSuccess, []dns.RR{rr(`www.example.com. 60 IN CNAME a\\.b\ c\@\"\000\255Z.example.`)}, nil, nil, nil),
