@@ -393,6 +393,75 @@ func TestAssetsAreServedUnderTheirHash(t *testing.T) {
 	t.Logf("web.css + web.js: %d bytes compressed", total)
 }
 
+func TestAssetsCompressOnFirstUseOnceForConcurrentRequests(t *testing.T) {
+	a, err := web.NewAssets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := os.ReadFile("static/web.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := a.URL("web.css")
+	bodies := make([][]byte, 8)
+	done := make(chan int)
+	for i := range bodies {
+		go func() {
+			r := httptest.NewRequest("GET", u, nil)
+			r.Header.Set("Accept-Encoding", "br, gzip;q=0.8")
+			w := httptest.NewRecorder()
+			a.ServeHTTP(w, r)
+			if w.Header().Get("Content-Encoding") == "gzip" {
+				bodies[i] = w.Body.Bytes()
+			}
+			done <- i
+		}()
+	}
+	for range bodies {
+		<-done
+	}
+	for i, b := range bodies {
+		if b == nil {
+			t.Fatalf("request %d was not served gzipped", i)
+		}
+		zr, err := gzip.NewReader(strings.NewReader(string(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if css, _ := io.ReadAll(zr); string(css) != string(orig) {
+			t.Fatalf("request %d: the gzipped body is not the file", i)
+		}
+	}
+	plain := httptest.NewRecorder()
+	a.ServeHTTP(plain, httptest.NewRequest("GET", u, nil))
+	if plain.Header().Get("Content-Encoding") != "" || plain.Body.String() != string(orig) {
+		t.Errorf("without Accept-Encoding: %v, %d bytes; want the file as it is", plain.Header(), plain.Body.Len())
+	}
+}
+
+func TestAssetsHaveAKnownContentType(t *testing.T) {
+	for _, tc := range []struct {
+		file, want string
+	}{
+		{"app.css", "text/css; charset=utf-8"},
+		{"app.js", "text/javascript; charset=utf-8"},
+		{"logo.svg", "image/svg+xml"},
+	} {
+		a, err := web.NewAssets(fstest.MapFS{tc.file: {Data: []byte("x")}})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, httptest.NewRequest("GET", a.URL(tc.file), nil))
+		if got := w.Header().Get("Content-Type"); got != tc.want {
+			t.Errorf("%s: Content-Type %q, want %q", tc.file, got, tc.want)
+		}
+	}
+	if _, err := web.NewAssets(fstest.MapFS{"setup.exe": {Data: []byte("MZ")}}); err == nil || !strings.Contains(err.Error(), "setup.exe") {
+		t.Errorf("an asset of unknown type: err = %v, want one naming it", err)
+	}
+}
+
 // physical finds a CSS declaration that names a side of the screen
 // rather than of the text: it does not mirror in Arabic.
 var physical = regexp.MustCompile(`(?i)(^|[\s;{])((margin|padding|border|scroll-margin|scroll-padding)-(left|right)[\w-]*|left|right)\s*:` +
