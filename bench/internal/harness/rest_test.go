@@ -11,17 +11,21 @@ import (
 	"time"
 )
 
-// burnEnv makes the test binary a child of these tests instead: it burns
-// CPU for the duration it holds ("forever" for ever), says "burnt" on
-// stdout, then sleeps until killed.
-const burnEnv = "HARNESS_TEST_BURN"
+// childEnv makes the test binary a child of these tests instead of running
+// them: "burn:DURATION" burns CPU for DURATION ("burn:forever" for ever),
+// says "burnt" on stdout, then sleeps until killed; "stop-without-pid"
+// stops a Child whose lifeline never told the server's PID.
+const childEnv = "HARNESS_TEST_CHILD"
 
 func TestMain(m *testing.M) {
-	if d := os.Getenv(burnEnv); d != "" {
-		burn(d)
-		return
+	switch role := os.Getenv(childEnv); {
+	case strings.HasPrefix(role, "burn:"):
+		burn(strings.TrimPrefix(role, "burn:"))
+	case role == "stop-without-pid":
+		stopWithoutPID()
+	default:
+		os.Exit(m.Run())
 	}
-	os.Exit(m.Run())
 }
 
 func burn(d string) {
@@ -52,7 +56,7 @@ func burn(d string) {
 // startBurner starts the test binary as a child burning CPU for d.
 func startBurner(t *testing.T, d string) *Child {
 	t.Helper()
-	t.Setenv(burnEnv, d)
+	t.Setenv(childEnv, "burn:"+d)
 	c, err := StartChild("burner", t.TempDir(), "", os.Args[0], "-test.run=^$")
 	if err != nil {
 		t.Fatal(err)
