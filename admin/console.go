@@ -51,6 +51,7 @@ type Console struct {
 	opts     Options
 	router   *web.Router
 	rd       *web.Renderer
+	blocked  *blockpage.Page // served for any Host that is not the console's
 	cats     *web.Catalogs
 	assets   *web.Assets
 	sessions *web.Sessions
@@ -118,14 +119,20 @@ func New(app *appliance.Appliance, addrs []string, opts Options) (*Console, erro
 	// Any other Host is a blocked name answered with this appliance's
 	// address (block_mode = "address"), or a DNS-rebinding page: both get
 	// the block page, never the console.
-	blocked, err := blockpage.New(app, c.assets, app.Now)
-	if err != nil {
+	if c.blocked, err = blockpage.New(app, c.assets, app.Now); err != nil {
 		return nil, err
 	}
-	hosts := web.NewHostCheck(allowedHosts(addrs, opts.Hosts), blocked)
+	hosts := web.NewHostCheck(allowedHosts(addrs, opts.Hosts), c.blocked)
 	c.handler = web.Chain(c.router, c.lanOnly, hosts.Wrap, web.Headers)
 	return c, nil
 }
+
+// Check parses the console's pages and the block page's in every
+// language and escapes them (web.Renderer.Check). New leaves that to each
+// language's first visit, so that an appliance at rest does not hold the
+// parsed pages of three languages; tests call Check so that a broken
+// template fails a test, not a parent's visit.
+func (c *Console) Check() error { return errors.Join(c.rd.Check(), c.blocked.Check()) }
 
 // Handler serves the console: the Host check, the security headers, then
 // the routes.

@@ -121,6 +121,9 @@ func (tc *testConsole) start(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := tc.Console.Check(); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(tc.Console.Close)
 }
 

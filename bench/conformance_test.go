@@ -103,12 +103,11 @@ func checkUpstream(t *testing.T, name string, as []answer) {
 	}
 }
 
-// buildAmane builds ./cmd/amane into dir, or skips the test if it does not
-// build yet.
+// buildAmane builds ./cmd/amane into dir as a release does, or skips the
+// test if it does not build yet.
 func buildAmane(t *testing.T, ctx context.Context, dir string) string {
 	bin := filepath.Join(dir, "amane")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/amane")
-	cmd.Dir = ".."
+	cmd := harness.AmaneBuild(ctx, "..", bin)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		if ctx.Err() != nil {
 			t.Fatalf("building amane: %v", ctx.Err())

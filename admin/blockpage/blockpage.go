@@ -47,6 +47,10 @@ func New(app *appliance.Appliance, assets *web.Assets, now func() time.Time) (*P
 	return &Page{app: app, rd: rd, assets: assets, now: now}, nil
 }
 
+// Check parses and escapes the page in every language
+// (web.Renderer.Check); New leaves that to the first visit in each.
+func (p *Page) Check() error { return p.rd.Check() }
+
 // view is what the page template shows.
 type view struct {
 	Site     string

@@ -125,6 +125,9 @@ profile = "yasmine"
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := page.Check(); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(web.Chain(page, web.Headers))
 	t.Cleanup(srv.Close)
 	return &blockFixture{app: app, srv: srv, now: &now}

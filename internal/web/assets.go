@@ -9,10 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"mime"
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 )
 
 // AssetPrefix is the path under which Assets.ServeHTTP serves: a console
@@ -27,14 +27,16 @@ var baseStatic embed.FS
 // the program and served under a URL holding a hash of their content
 // ("/static/3f9a1c2b7d04/web.css"): the URL changes when the file does, so
 // a browser may keep it a year and never shows a stale one. Immutable
-// after NewAssets.
+// after NewAssets, but for each file's compressed copy, made once on first
+// use; safe for concurrent use.
 type Assets struct {
 	byName map[string]*asset // "web.css"
 }
 
 type asset struct {
 	name, hash, ctype string
-	body, gz          []byte // gz nil when compression does not pay
+	body              []byte
+	gz                func() []byte // the gzipped body, made on its first call; it returns nil when compression does not pay
 }
 
 // NewAssets loads this package's static files (web.css, web.js) and then
@@ -54,11 +56,15 @@ func NewAssets(extra ...fs.FS) (*Assets, error) {
 			if _, dup := a.byName[p]; dup {
 				return fmt.Errorf("asset %q is already defined", p)
 			}
+			ctype, ok := contentTypes[path.Ext(p)]
+			if !ok {
+				return fmt.Errorf("asset %q: no content type for %q; add it to contentTypes", p, path.Ext(p))
+			}
 			body, err := fs.ReadFile(fsys, p)
 			if err != nil {
 				return err
 			}
-			a.byName[p] = newAsset(p, body)
+			a.byName[p] = newAsset(p, ctype, body)
 			return nil
 		})
 		if err != nil {
@@ -68,20 +74,40 @@ func NewAssets(extra ...fs.FS) (*Assets, error) {
 	return a, nil
 }
 
-func newAsset(name string, body []byte) *asset {
+// contentTypes are the types of the files a console may embed. A small
+// table rather than package mime: its TypeByExtension builds its tables
+// and reads /etc/mime.types on first use, a few hundred kilobytes of heap
+// that an appliance at rest keeps, for five files. An extension missing
+// here is an error of NewAssets, so that it is added, never served as
+// application/octet-stream.
+var contentTypes = map[string]string{
+	".css":   "text/css; charset=utf-8",
+	".js":    "text/javascript; charset=utf-8",
+	".svg":   "image/svg+xml",
+	".png":   "image/png",
+	".ico":   "image/vnd.microsoft.icon",
+	".webp":  "image/webp",
+	".woff2": "font/woff2",
+	".txt":   "text/plain; charset=utf-8",
+}
+
+// newAsset hashes body now (the URL needs it) and compresses it on first
+// use: a gzip writer at BestCompression allocates about a megabyte of
+// tables, which, made for every file at start-up, left the heap of an
+// appliance at rest megabytes larger for pages nobody may open that day.
+func newAsset(name, ctype string, body []byte) *asset {
 	sum := sha256.Sum256(body)
-	ct := mime.TypeByExtension(path.Ext(name))
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	a := &asset{name: name, hash: hex.EncodeToString(sum[:6]), ctype: ct, body: body}
-	var b bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
-	zw.Write(body)
-	zw.Close()
-	if b.Len() < len(body)*9/10 {
-		a.gz = b.Bytes()
-	}
+	a := &asset{name: name, hash: hex.EncodeToString(sum[:6]), ctype: ctype, body: body}
+	a.gz = sync.OnceValue(func() []byte {
+		var b bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression) // a valid level: no error
+		zw.Write(body)
+		zw.Close()
+		if b.Len() >= len(body)*9/10 {
+			return nil // not worth a Content-Encoding
+		}
+		return b.Bytes()
+	})
 	return a
 }
 
@@ -103,8 +129,8 @@ func (a *Assets) Size(name string) (int, error) {
 	if !ok {
 		return 0, errors.New("no asset " + name)
 	}
-	if as.gz != nil {
-		return len(as.gz), nil
+	if gz := as.gz(); gz != nil {
+		return len(gz), nil
 	}
 	return len(as.body), nil
 }
@@ -126,9 +152,11 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Vary", "Accept-Encoding")
 	h.Set("ETag", `"`+as.hash+`"`)
 	body := as.body
-	if as.gz != nil && acceptsGzip(r) {
-		h.Set("Content-Encoding", "gzip")
-		body = as.gz
+	if acceptsGzip(r) {
+		if gz := as.gz(); gz != nil {
+			h.Set("Content-Encoding", "gzip")
+			body = gz
+		}
 	}
 	if r.Header.Get("If-None-Match") == `"`+as.hash+`"` {
 		w.WriteHeader(http.StatusNotModified)

@@ -73,6 +73,9 @@ func newSample(t testing.TB) *sample {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := rd.Check(); err != nil {
+		t.Fatal(err)
+	}
 
 	pub := s.router.Public(web.RememberLang, web.CSRF)
 	pub.Handle("assets", "GET "+web.AssetPrefix, assets)

@@ -3,14 +3,19 @@ package web
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
+	"sync"
 )
 
 //go:embed templates/*.html
@@ -35,33 +40,75 @@ type RendererConfig struct {
 }
 
 // Renderer renders a console's pages inside the shared layout, in the
-// language of each request. Immutable after NewRenderer; safe for
-// concurrent use.
+// language of each request. Each language's pages are parsed on the first
+// request in that language; Check parses them all. Safe for concurrent use.
 type Renderer struct {
 	cfg   RendererConfig
-	pages map[Lang]map[string]*template.Template // language → page name ("home") → layout + partials + page
+	pages map[Lang]func() (map[string]*template.Template, error) // language → its pages by name ("home"), parsed on first call; fixed after NewRenderer
 }
 
-// NewRenderer parses every page of cfg.Pages with the layout, once per
-// language, each set with its language's func map: html/template escapes
-// a template on its first execution, and doing that per request (a clone
-// to bind the request's language) cost 4 ms a page. A template that does
-// not parse is an error here, not at the first visit.
+// NewRenderer returns a Renderer of the pages of cfg.Pages. Each
+// language's set is parsed with the layout and that language's func map,
+// once, on its first use: html/template escapes a template on its first
+// execution, and doing that per request (a clone to bind the request's
+// language) cost 4 ms a page. Parsing every language at start-up instead
+// kept three copies of every page's parse trees, megabytes of an
+// appliance's heap at rest, for a console that most days no one opens
+// (issue 14). A page that does not parse is then an error of the pages
+// that use it, shown as a 500 and logged; Check finds it before that,
+// in a console's tests or at its start.
 func NewRenderer(cfg RendererConfig) (*Renderer, error) {
+	if cfg.Catalogs == nil || cfg.Assets == nil || cfg.Pages == nil {
+		return nil, errors.New("a renderer needs catalogs, assets and pages")
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	rd := &Renderer{cfg: cfg, pages: map[Lang]map[string]*template.Template{}}
+	rd := &Renderer{cfg: cfg, pages: map[Lang]func() (map[string]*template.Template, error){}}
 	for _, l := range Langs {
-		pages, err := rd.parse(cfg.Catalogs.For(l))
-		if err != nil {
-			return nil, err
-		}
-		rd.pages[l] = pages
+		loc := cfg.Catalogs.For(l)
+		rd.pages[l] = sync.OnceValues(func() (map[string]*template.Template, error) {
+			pages, err := rd.parse(loc)
+			if err != nil {
+				return nil, fmt.Errorf("parsing the pages in %s: %w", l, err)
+			}
+			return pages, nil
+		})
 	}
 	return rd, nil
 }
 
+// Check parses the pages in every language and escapes each page for
+// HTML, as its first render would, and returns every problem found: a
+// template that does not parse, or whose output html/template cannot
+// escape (say, an action in an unquoted attribute that ends in another
+// context). Tests call it, and a console that must fail at start-up
+// rather than at a visit. Problems that only data shows (a missing
+// field) are the tests' that render each page.
+func (rd *Renderer) Check() error {
+	var errs []error
+	for _, l := range Langs {
+		pages, err := rd.pages[l]()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		loc := rd.cfg.Catalogs.For(l)
+		for _, name := range slices.Sorted(maps.Keys(pages)) {
+			// Escaping happens at the first execution, before any
+			// output; what the empty page then fails on is data's.
+			err := pages[name].ExecuteTemplate(io.Discard, "layout", page{loc: loc})
+			var escErr *template.Error
+			if errors.As(err, &escErr) {
+				errs = append(errs, fmt.Errorf("page %s in %s: %w", name, l, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// parse parses the layout, the partials and each page with loc's func
+// map: one language's pages, by name.
 func (rd *Renderer) parse(loc *Localizer) (map[string]*template.Template, error) {
 	base, err := template.New("").Funcs(rd.funcs(loc)).ParseFS(baseTemplates, "templates/*.html")
 	if err != nil {
@@ -82,7 +129,10 @@ func (rd *Renderer) parse(loc *Localizer) (map[string]*template.Template, error)
 		if strings.HasPrefix(f, "_") {
 			continue
 		}
-		t, err := template.Must(base.Clone()).ParseFS(rd.cfg.Pages, f)
+		t, err := base.Clone() // never executed: no error
+		if err == nil {
+			t, err = t.ParseFS(rd.cfg.Pages, f)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("parsing page %s: %w", f, err)
 		}
@@ -158,11 +208,14 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, v View) {
 			p.Nav = append(p.Nav, navLink{n, n.Route == v.Nav})
 		}
 	}
-	t, ok := rd.pages[loc.Lang()][v.Page]
 	var buf bytes.Buffer
-	err := fmt.Errorf("no page %q", v.Page)
-	if ok {
-		err = t.ExecuteTemplate(&buf, "layout", p)
+	pages, err := rd.pages[loc.Lang()]()
+	if err == nil {
+		if t, ok := pages[v.Page]; ok {
+			err = t.ExecuteTemplate(&buf, "layout", p)
+		} else {
+			err = fmt.Errorf("no page %q", v.Page)
+		}
 	}
 	if err != nil {
 		rd.cfg.Log.Error("rendering a page", "page", v.Page, "err", err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -393,6 +394,75 @@ func TestAssetsAreServedUnderTheirHash(t *testing.T) {
 	t.Logf("web.css + web.js: %d bytes compressed", total)
 }
 
+func TestAssetsCompressOnFirstUseOnceForConcurrentRequests(t *testing.T) {
+	a, err := web.NewAssets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := os.ReadFile("static/web.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := a.URL("web.css")
+	bodies := make([][]byte, 8)
+	done := make(chan int)
+	for i := range bodies {
+		go func() {
+			r := httptest.NewRequest("GET", u, nil)
+			r.Header.Set("Accept-Encoding", "br, gzip;q=0.8")
+			w := httptest.NewRecorder()
+			a.ServeHTTP(w, r)
+			if w.Header().Get("Content-Encoding") == "gzip" {
+				bodies[i] = w.Body.Bytes()
+			}
+			done <- i
+		}()
+	}
+	for range bodies {
+		<-done
+	}
+	for i, b := range bodies {
+		if b == nil {
+			t.Fatalf("request %d was not served gzipped", i)
+		}
+		zr, err := gzip.NewReader(strings.NewReader(string(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if css, _ := io.ReadAll(zr); string(css) != string(orig) {
+			t.Fatalf("request %d: the gzipped body is not the file", i)
+		}
+	}
+	plain := httptest.NewRecorder()
+	a.ServeHTTP(plain, httptest.NewRequest("GET", u, nil))
+	if plain.Header().Get("Content-Encoding") != "" || plain.Body.String() != string(orig) {
+		t.Errorf("without Accept-Encoding: %v, %d bytes; want the file as it is", plain.Header(), plain.Body.Len())
+	}
+}
+
+func TestAssetsHaveAKnownContentType(t *testing.T) {
+	for _, tc := range []struct {
+		file, want string
+	}{
+		{"app.css", "text/css; charset=utf-8"},
+		{"app.js", "text/javascript; charset=utf-8"},
+		{"logo.svg", "image/svg+xml"},
+	} {
+		a, err := web.NewAssets(fstest.MapFS{tc.file: {Data: []byte("x")}})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, httptest.NewRequest("GET", a.URL(tc.file), nil))
+		if got := w.Header().Get("Content-Type"); got != tc.want {
+			t.Errorf("%s: Content-Type %q, want %q", tc.file, got, tc.want)
+		}
+	}
+	if _, err := web.NewAssets(fstest.MapFS{"setup.exe": {Data: []byte("MZ")}}); err == nil || !strings.Contains(err.Error(), "setup.exe") {
+		t.Errorf("an asset of unknown type: err = %v, want one naming it", err)
+	}
+}
+
 // physical finds a CSS declaration that names a side of the screen
 // rather than of the text: it does not mirror in Arabic.
 var physical = regexp.MustCompile(`(?i)(^|[\s;{])((margin|padding|border|scroll-margin|scroll-padding)-(left|right)[\w-]*|left|right)\s*:` +
@@ -490,6 +560,72 @@ func TestAPageWithoutConsoleSetsNoCookie(t *testing.T) {
 	}
 	if m := hasAll(w.Body.String(), `<html lang="ar" dir="rtl">`, `<span class="brand">أمان</span>`, `<h1>محظور</h1>`); len(m) > 0 {
 		t.Errorf("the page lacks %q:\n%s", m, w.Body)
+	}
+}
+
+func TestABrokenPageIsFoundByCheckAndIsAnErrorPageWhenVisited(t *testing.T) {
+	good := `{{ define "title" }}ok{{ end }}{{ define "content" }}<p>{{ t "state.blocked" }}</p>{{ end }}`
+	for _, tc := range []struct {
+		name, page string
+		want       string // in Check's error and in the log of a visit
+	}{
+		{"a page that does not parse", `{{ define "title" }}x{{ end }}{{ define "content" }}{{ if }}{{ end }}`, "broken.html"},
+		{"a page html/template cannot escape", `{{ define "title" }}x{{ end }}{{ define "content" }}<a href="{{ if .Data }}x"{{ end }}>{{ end }}`, "broken"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cats, _ := web.NewCatalogs()
+			assets, _ := web.NewAssets()
+			var logged strings.Builder
+			rd, err := web.NewRenderer(web.RendererConfig{
+				Catalogs: cats, Assets: assets,
+				Pages: fstest.MapFS{"good.html": {Data: []byte(good)}, "broken.html": {Data: []byte(tc.page)}},
+				URL:   func(string, ...string) string { return "/" },
+				Log:   slog.New(slog.NewTextHandler(&logged, nil)),
+			})
+			if err != nil {
+				t.Fatalf("NewRenderer: %v; a page is parsed at its first use, or by Check", err)
+			}
+			err = rd.Check()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Check = %v, want an error naming %q", err, tc.want)
+			}
+			w := httptest.NewRecorder()
+			rd.Render(w, httptest.NewRequest("GET", "http://amane/?lang=fr", nil), web.View{Page: "broken"})
+			if w.Code != http.StatusInternalServerError || strings.Contains(w.Body.String(), "<a") {
+				t.Errorf("visiting the broken page: %d %q, want a 500 and no part of the page", w.Code, w.Body)
+			}
+			if !strings.Contains(logged.String(), "rendering a page") || !strings.Contains(logged.String(), tc.want) {
+				t.Errorf("the log does not say what failed: %q", logged.String())
+			}
+		})
+	}
+}
+
+func TestCheckPassesGoodPagesAndRenderingNeedsNoCheck(t *testing.T) {
+	cats, _ := web.NewCatalogs()
+	assets, _ := web.NewAssets()
+	cfg := web.RendererConfig{
+		Catalogs: cats, Assets: assets,
+		Pages: fstest.MapFS{"block.html": {Data: []byte(`{{ define "title" }}t{{ end }}{{ define "content" }}<h1>{{ t "state.blocked" }}</h1>{{ end }}`)}},
+		URL:   func(string, ...string) string { return "/" },
+	}
+	checked, err := web.NewRenderer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checked.Check(); err != nil {
+		t.Fatalf("Check = %v on a good page", err)
+	}
+	unchecked, err := web.NewRenderer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rd := range []*web.Renderer{checked, unchecked} {
+		w := httptest.NewRecorder()
+		rd.Render(w, httptest.NewRequest("GET", "http://amane/?lang=fr", nil), web.View{Page: "block"})
+		if w.Code != 200 || !strings.Contains(w.Body.String(), `<h1>Bloqué</h1>`) {
+			t.Errorf("%d %s", w.Code, w.Body)
+		}
 	}
 }
 

@@ -95,6 +95,11 @@ func New(o Options) (*Console, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A helpline server has memory to spare, and a broken page must
+		// stop it at start-up, not meet an operator at 3 a.m.
+		if err := c.render[role].Check(); err != nil {
+			return nil, err
+		}
 	}
 	c.handler = web.Chain(c.router, web.NewHostCheck(o.Hosts, nil).Wrap, web.Headers)
 	return c, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -62,7 +63,9 @@ type results struct {
 	// list): start to first block while compiling, and the peak RSS then.
 	readyCompiling time.Duration
 	hwmCompiling   int64
-	rssIdle        int64
+	rssIdle        int64            // VmRSS at rest after the start (harness.WaitAtRest)
+	restWait       time.Duration    // from the first answer to rest
+	restless       bool             // still using CPU at harness.RestLimit: rssIdle was read then
 	rssAfter       map[string]int64 // VmRSS after each phase's last repetition
 	hwm            int64            // VmHWM at the end
 	samples        map[string][]sample
@@ -140,6 +143,12 @@ func (b *bench) startPeer(ctx context.Context, p *peer, firstListed string) (*re
 		return r, err
 	}
 	p.proc, r.ready = c, ready
+	// At rest, not at the first answer: a server goes on starting after
+	// it answers (amane builds its console then).
+	r.restWait, err = harness.WaitAtRest(ctx, c.PID(), harness.RestQuiet, harness.RestLimit)
+	if r.restless = errors.Is(err, harness.ErrBusy); err != nil && !r.restless {
+		return r, err
+	}
 	r.rssIdle, _, err = harness.Memory(c.PID())
 	return r, err
 }

@@ -205,7 +205,7 @@ func (b *bench) runLoad(ctx context.Context, upBin string, popular []string) (st
 			b.fail(p, fmt.Sprintf("start: %v", err))
 			continue
 		}
-		b.log.Info("ready", "server", p.name, "addr", p.addr(), "after", r.ready)
+		b.log.Info("ready", "server", p.name, "addr", p.addr(), "after", r.ready, "at_rest_after", r.ready+r.restWait)
 	}
 	if len(b.live()) == 0 {
 		return "", errors.New("no server could be started")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -38,16 +39,15 @@ func newPeer(name, out string) (*peer, error) {
 	return &peer{name: name, dir: dir, port: port}, nil
 }
 
-// setupAmane builds amane from the repository at repo and writes its config.
+// setupAmane builds amane from the repository at repo as a release does
+// (harness.AmaneBuild) and writes its config.
 // A build failure is not an error of the harness: amane's column then says
 // "not built" and the build output is in its directory. The list is loaded
 // by extraConfig when there is one, else from listFile (domains format),
 // when not "", as a malware list: a category every profile blocks.
 func setupAmane(p *peer, repo, upstream, extraConfig, listFile string) error {
 	bin := filepath.Join(p.dir, "amane")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/amane")
-	build.Dir = repo
-	if out, err := build.CombinedOutput(); err != nil {
+	if out, err := harness.AmaneBuild(context.Background(), repo, bin).CombinedOutput(); err != nil {
 		os.WriteFile(filepath.Join(p.dir, "build.log"), out, 0o644)
 		p.missing = "not built"
 		return nil

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/amane-dns/amane/bench/internal/harness"
 )
 
 // row is one figure of the table: how to get it from one sample (the table
@@ -110,11 +112,11 @@ func (b *bench) memoryRows(phases []phase) []row {
 	}
 	ready := "start to first answer"
 	idle := &target{text: "≤ 12 MB", bound: 12 * mb, atMost: true}
-	idleLabel := "RSS idle (VmRSS after start)"
+	idleLabel := "RSS idle (VmRSS at rest after start)"
 	if b.cfg.list != "" {
 		ready = "start to first blocked answer (list loaded; amane: from the compiled copy on disk)"
 		idle = &target{text: "≤ 20 MB with 1M names", bound: 20 * mb, atMost: true, skip: listSkip}
-		idleLabel = fmt.Sprintf("RSS idle, %s names loaded (VmRSS after start)", count(float64(b.listNames)))
+		idleLabel = fmt.Sprintf("RSS idle, %s names loaded (VmRSS at rest after start)", count(float64(b.listNames)))
 	}
 	var readyTarget, compileTarget *target
 	if b.cfg.list != "" {
@@ -389,6 +391,9 @@ func (b *bench) notes() string {
 		}
 		if r.failed != "" {
 			ns = append(ns, fmt.Sprintf("%s failed: %s", p.name, r.failed))
+		}
+		if r.restless {
+			ns = append(ns, fmt.Sprintf("%s was still using CPU %v after its first answer: its idle RSS was read then, not at rest", p.name, harness.RestLimit))
 		}
 		for _, ph := range []string{"cached", "blocked", "miss"} {
 			for i, s := range r.samples[ph] {

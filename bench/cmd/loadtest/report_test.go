@@ -91,7 +91,7 @@ func TestTableGivesEachTargetAndWhetherAmaneMeetsIt(t *testing.T) {
 	summary, _, _ := strings.Cut(table, "All figures:")
 	for _, want := range []string{
 		"| server CPU per blocked answer, at 40,000 qps | 9.0 µs | 10.0 µs | 0.90× | ≤ 0.8× unbound: **not met** |\n",
-		"| RSS idle, 1,000,000 names loaded (VmRSS after start) | 19.0 MB | 400.0 MB | 0.05× | ≤ 20 MB with 1M names: met |\n",
+		"| RSS idle, 1,000,000 names loaded (VmRSS at rest after start) | 19.0 MB | 400.0 MB | 0.05× | ≤ 20 MB with 1M names: met |\n",
 		"amane meets 6 of the 10 targets this run could check.",
 	} {
 		if !strings.Contains(summary, want) {
@@ -100,6 +100,17 @@ func TestTableGivesEachTargetAndWhetherAmaneMeetsIt(t *testing.T) {
 	}
 	if n := strings.Count(summary, "\n| "); n != 11+1 {
 		t.Errorf("the targets table has %d lines, want a header and 11 targets:\n%s", n, summary)
+	}
+}
+
+func TestNotesSayWhenAServerWasNotAtRestForItsIdleRSS(t *testing.T) {
+	b, phases := fakeBench(1_000_000)
+	if table := b.table(phases, "dnsperf 2.10.0"); strings.Contains(table, "not at rest") {
+		t.Errorf("a note says a server was not at rest, and none was:\n%s", table)
+	}
+	b.results["unbound"].restless = true
+	if table := b.table(phases, "dnsperf 2.10.0"); !strings.Contains(table, "unbound was still using CPU 10s after its first answer: its idle RSS was read then, not at rest") {
+		t.Errorf("no note says unbound's idle RSS was read while it was busy:\n%s", table)
 	}
 }
 

@@ -134,6 +134,13 @@ func (c *Child) Stop() {
 	if !c.Alive() {
 		return
 	}
+	if c.serverPID <= 0 {
+		// The lifeline never told the PID (StartChild's error path):
+		// kill(0) would signal the harness's own process group.
+		syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		<-c.exited
+		return
+	}
 	syscall.Kill(c.serverPID, syscall.SIGTERM)
 	select {
 	case <-c.exited:

@@ -1,9 +1,11 @@
 package harness
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -78,5 +80,40 @@ func TestSocketDropsCountsAFullReceiveBuffer(t *testing.T) {
 	}
 	if n, err := SocketDrops(os.Getpid()); err != nil || n == 0 {
 		t.Fatalf("SocketDrops = %d, %v; want the datagrams that did not fit", n, err)
+	}
+}
+
+// stopWithoutPID is a child of TestStopWithoutTheServersPIDSparesTheHarness
+// (TestMain): it stops a lifeline that has not told the server's PID, as
+// StartChild does when the shell cannot start the server, and says
+// "survived" if it was not signalled itself.
+func stopWithoutPID() {
+	c := &Child{Name: "no-pid", cmd: PinnedCommand(context.Background(), "", "sh", "-c", "exec sleep 60"), exited: make(chan struct{})}
+	var err error
+	if c.lifeline, err = c.cmd.StdinPipe(); err == nil {
+		err = c.cmd.Start()
+	}
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(2)
+	}
+	go func() {
+		c.err = c.cmd.Wait()
+		close(c.exited)
+	}()
+	c.Stop()
+	fmt.Println("survived")
+}
+
+func TestStopWithoutTheServersPIDSparesTheHarness(t *testing.T) {
+	// In a process group of its own (PinnedCommand): kill(0) signals the
+	// caller's group, which would otherwise be this test's and go test's.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := PinnedCommand(ctx, "", os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=stop-without-pid")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "survived") {
+		t.Fatalf("Stop of a lifeline without the server's PID: %v, output %q; want the harness alive", err, out)
 	}
 }
