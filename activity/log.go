@@ -1,6 +1,7 @@
 package activity
 
 import (
+	"hash/maphash"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -35,6 +36,7 @@ type Log struct {
 		client policy.Client
 		id     policy.Identity
 	}
+	apps *appCache // Run's goroutine's alone, as who
 
 	mu      sync.Mutex // guards following
 	devices map[devKey]*deviceLog
@@ -156,7 +158,7 @@ func New(db *bolt.DB, cfg Config, opts Options) (*Log, error) {
 			return nil, err
 		}
 	}
-	return &Log{cfg: cfg, db: db, loc: opts.Location, now: opts.Now, log: opts.Log, observe: opts.Observe,
+	return &Log{apps: new(appCache), cfg: cfg, db: db, loc: opts.Location, now: opts.Now, log: opts.Log, observe: opts.Observe,
 		devices: map[devKey]*deviceLog{}, hours: map[hourKey]*Hour{}}, nil
 }
 
@@ -217,17 +219,23 @@ func (l *Log) record(ev *Event) {
 	// device asks the same names all day, and matching the catalog and
 	// copying the name are most of what an answer costs here.
 	var name, app string
+	var c *nameCounter
 	if names {
-		c := h.count(view)
-		name, app = c.Name, c.app
+		c = h.count(view)
+		name = c.Name
 	}
 	switch {
 	case ev.Action == policy.Block:
-		app = "" // an attempt is no time spent
+		// an attempt is no time spent
 	case ev.Service > 0:
 		app = policy.Decision{Service: ev.Service}.ServiceID()
-	case !names:
-		app = appOf(view)
+	case c != nil:
+		if !c.appKnown {
+			c.app, c.appKnown = l.apps.of(c.Name, c.hash), true
+		}
+		app = c.app
+	default:
+		app = l.apps.of(view, maphash.String(nameSeed, view))
 	}
 	h.add(ev, app)
 	if names && l.cfg.Recent > 0 {
@@ -257,16 +265,42 @@ func (l *Log) identify(ev *Event) policy.Identity {
 	return l.who.id
 }
 
-// appOf returns the catalog id of the app whose names hold name, "" for
-// none. The resolver names an answer's app only when a rule about it
-// decided (an app blocked, or counted in a budget); the others are matched
-// here, off its path, so that a week's chart of apps counts every minute.
-func appOf(name string) string {
-	if m := apps.matcher.Lookup(name); m.Matched() && m.Service < len(apps.ids) {
-		return apps.ids[m.Service]
+// appCacheSize is how many names appCache remembers the app of: more than
+// the distinct names a busy home asks in an hour (its 160 KB are touched
+// only as names come).
+const appCacheSize = 1 << 14
+
+// appCache remembers the app of the names matched last, by the name's
+// 64-bit hash (nameSeed), so that a name asked again and again across
+// hours and devices is matched against the catalog once: matching was
+// half of the writer's work on a child's device (perf, 40,000 answers a
+// second). A name is trusted to be the one hashed: two names of equal
+// seeded 64-bit hashes in the same slot are a chance of 2^-64 a lookup,
+// and their cost a minute of use counted in the wrong app.
+type appCache struct {
+	hash [appCacheSize]uint64
+	app  [appCacheSize]uint16 // 0 empty, 1 no app, 2+i the app apps.ids[i]
+}
+
+// of returns the catalog id of the app whose names hold name, as appOf
+// does; h is name's hash.
+func (c *appCache) of(name string, h uint64) string {
+	s := h & (appCacheSize - 1)
+	if c.app[s] == 0 || c.hash[s] != h {
+		c.hash[s], c.app[s] = h, 1
+		if m := apps.matcher.Lookup(name); m.Matched() && m.Service < len(apps.ids) {
+			c.app[s] = uint16(m.Service) + 2
+		}
+	}
+	if a := c.app[s]; a >= 2 {
+		return apps.ids[a-2]
 	}
 	return ""
 }
+
+// The resolver names an answer's app only when a rule about it decided (an
+// app blocked, or counted in a budget); the others are matched here, off
+// its path, so that a week's chart of apps counts every minute.
 
 // apps is the built-in catalog's matcher and its apps' ids, by index: New
 // sets it once, before any event is recorded (the writer matched every new

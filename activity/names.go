@@ -39,9 +39,10 @@ var nameSeed = maphash.MakeSeed()
 
 // nameCounter is a tracked name.
 type nameCounter struct {
-	Name string
-	app  string // appOf(Name)
-	hash uint64
+	Name     string
+	app      string // appOf(Name), once appKnown: matched on first need
+	appKnown bool
+	hash     uint64
 }
 
 func newNameTracker(top []NameCount) *nameTracker {
@@ -58,7 +59,7 @@ func newNameTracker(top []NameCount) *nameTracker {
 		}
 		id := t.n
 		t.n++
-		t.c[id] = nameCounter{Name: nc.Name, app: appOf(nc.Name), hash: h}
+		t.c[id] = nameCounter{Name: nc.Name, hash: h}
 		t.cnt[id], t.id[id], t.rank[id] = nc.Count, uint8(id), uint8(id) // ascending: appended in order
 		t.insert(id)
 	}
@@ -92,7 +93,7 @@ func (t *nameTracker) count(name string) *nameCounter {
 		id = int(t.id[0])
 		t.remove(id)
 	}
-	t.c[id] = nameCounter{Name: name, app: appOf(name), hash: h}
+	t.c[id] = nameCounter{Name: name, hash: h}
 	t.insert(id)
 	t.bump(0)
 	return &t.c[id]

@@ -1,6 +1,7 @@
 package activity
 
 import (
+	"hash/maphash"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -79,6 +80,40 @@ func checkTracker(t *testing.T, tr *nameTracker, truth map[string]uint32, asked 
 		got, ok := tracked[name]
 		if ok && got < c || !ok && c > bound {
 			t.Fatalf("after %d: %q asked %d times, tracked %v with %d (bound %d)", asked, name, c, ok, got, bound)
+		}
+	}
+}
+
+// TestTheAppCacheAnswersAsTheCatalog: a name's app comes from the cache
+// as the catalog gives it, the first time and again, "no app" included,
+// and two names in one slot each keep their own.
+func TestTheAppCacheAnswersAsTheCatalog(t *testing.T) {
+	appsOnce.Do(loadApps)
+	want := func(name string) string {
+		if m := apps.matcher.Lookup(name); m.Matched() && m.Service < len(apps.ids) {
+			return apps.ids[m.Service]
+		}
+		return ""
+	}
+	names := []string{"www.tiktok.com", "v16.tiktokcdn.com", "www.youtube.com", "school.example", "roblox.com", "news.example.org"}
+	if want(names[0]) == "" || want(names[3]) != "" {
+		t.Fatalf("the catalog no longer has tiktok, or has school.example: pick other names")
+	}
+	c := new(appCache)
+	for round := range 2 {
+		for _, n := range names {
+			if got := c.of(n, maphash.String(nameSeed, n)); got != want(n) {
+				t.Errorf("round %d: %s is in app %q, want %q", round, n, got, want(n))
+			}
+		}
+	}
+	// Hashes that share a slot: each name, asked in turn, is its own.
+	const h = 12345
+	for round := range 2 {
+		for i, n := range []string{"www.tiktok.com", "school.example", "www.youtube.com"} {
+			if got := c.of(n, h+uint64(i)*appCacheSize); got != want(n) {
+				t.Errorf("round %d, shared slot: %s is in app %q, want %q", round, n, got, want(n))
+			}
 		}
 	}
 }
