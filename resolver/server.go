@@ -193,8 +193,13 @@ func (s *Server) serveUDP(conn *udpConn) {
 	defer s.loops.Done()
 	in, out := newUDPBatch(udpBatchSize, 4096), newReplyBatch(udpBatchSize, 4096)
 	qs := make([]query, udpBatchSize)
+	defer conn.writeBatch(out)
 	for !s.stopping.Load() {
-		if err := conn.readBatch(in); err != nil {
+		if out.full() {
+			conn.writeBatch(out)
+		}
+		if err := conn.readBatch(in, out); err != nil {
+			conn.writeBatch(out)
 			if temporary(err) {
 				continue
 			}
@@ -218,7 +223,8 @@ func (s *Server) serveUDP(conn *udpConn) {
 				out.add(reply, in, i)
 			}
 		}
-		conn.writeBatch(out)
+		// The replies wait in out for readBatch to find nothing more
+		// to read, or for out to fill.
 	}
 }
 

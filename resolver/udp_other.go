@@ -50,7 +50,9 @@ func newUDPBatch(n, size int) *udpBatch {
 
 func (b *udpBatch) packet(i int) ([]byte, netip.AddrPort) { return b.bufs[i][:b.lens[i]], b.peers[i] }
 
-func (c *udpConn) readBatch(b *udpBatch) error {
+// readBatch sends the replies in pending, then waits for one datagram.
+func (c *udpConn) readBatch(b *udpBatch, pending *replyBatch) error {
+	c.writeBatch(pending)
 	c.c.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
 	n, from, err := c.c.ReadFromUDPAddrPort(b.bufs[0])
 	if err != nil {
@@ -76,6 +78,8 @@ func newReplyBatch(n, size int) *replyBatch {
 }
 
 func (r *replyBatch) buf() []byte { return r.bufs[r.n][:0] }
+
+func (r *replyBatch) full() bool { return r.n == len(r.bufs) }
 
 func (r *replyBatch) add(reply []byte, in *udpBatch, i int) {
 	r.bufs[r.n], r.peers[r.n] = reply, in.peers[i]
