@@ -143,17 +143,15 @@ func New(opts Options) *Alerter {
 // Observe turns an answer into an alert when a rule says so. It is the
 // activity log's Observer: it runs on the writer's goroutine.
 func (a *Alerter) Observe(ev *activity.Event, id policy.Identity) {
-	who := id.Device
-	if who == "" {
-		who = ev.Client.Addr.String()
-		if a.newDevice(ev.Client.Addr, ev.At) {
-			a.Raise(Alert{Kind: NewDevice, Device: who, Profile: id.Profile, At: ev.At})
-		}
+	// A device with no name is called by its address, a string made
+	// only for an alert: this runs for every answer.
+	if id.Device == "" && a.newDevice(ev.Client.Addr, ev.At) {
+		a.Raise(Alert{Kind: NewDevice, Device: ev.Client.Addr.String(), Profile: id.Profile, At: ev.At})
 	}
 	if !ev.Blocked() {
 		return
 	}
-	al := Alert{Device: who, Profile: id.Profile, At: ev.At}
+	al := Alert{Device: id.Device, Profile: id.Profile, At: ev.At}
 	child := id.Child()
 	switch {
 	case ev.Why == policy.ByBudget:
@@ -170,6 +168,9 @@ func (a *Alerter) Observe(ev *activity.Event, id policy.Identity) {
 		return
 	}
 	al.Site = ev.Name() // a string of its own, made only for an alert
+	if al.Device == "" {
+		al.Device = ev.Client.Addr.String()
+	}
 	a.Raise(al)
 }
 

@@ -351,3 +351,31 @@ func TestConfigNamesTheKey(t *testing.T) {
 		t.Errorf("mail without a host: %v", err)
 	}
 }
+
+// Observe runs for every answer on the activity writer: an answer that
+// raises nothing must allocate nothing, from a named device or not.
+func TestObservingAnAnswerThatRaisesNothingAllocatesNothing(t *testing.T) {
+	p := family(t)
+	a := New(Options{Language: "en", Location: casablanca, Now: (&clock{t0}).now})
+	stranger := netip.MustParseAddr("192.168.1.77")
+	ev, id := attempt(p, stranger, "example.org", t0, false)
+	ev.Action = policy.Allow
+	a.Observe(ev, id)
+	if r := a.Recent(); len(r) != 1 || r[0].Kind != NewDevice || r[0].Device != "192.168.1.77" {
+		t.Fatalf("alerts %+v, want one new device named by its address", r)
+	}
+	blocked, bid := attempt(p, stranger, "ads.example", t0, false, blocklist.Ads)
+	named, nid := attempt(p, netip.MustParseAddr("192.168.1.11"), "pornhub.com", t0, false, blocklist.Adult)
+	for _, c := range []struct {
+		name string
+		ev   *activity.Event
+		id   policy.Identity
+	}{{"allowed, unnamed device", ev, id}, {"blocked ad, unnamed device", blocked, bid}, {"adult site, a parent's phone", named, nid}} {
+		if n := testing.AllocsPerRun(100, func() { a.Observe(c.ev, c.id) }); n != 0 {
+			t.Errorf("%s: %.0f allocations, want none", c.name, n)
+		}
+	}
+	if r := a.Recent(); len(r) != 1 {
+		t.Fatalf("alerts %+v, want still the one", r)
+	}
+}
