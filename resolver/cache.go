@@ -16,8 +16,7 @@ import (
 const cacheShards = 16
 
 // entry is one cached upstream answer. It is never mutated after it is
-// added, except for the prefetch flags and moved (which only the cache
-// touches, under its lock), so a hit can copy msg without a lock.
+// added, except for the prefetch flag, so a hit can copy msg without a lock.
 type entry struct {
 	name    string // the question name, lower-case wire format
 	qtype   uint16
@@ -33,8 +32,6 @@ type entry struct {
 
 	prefetching atomic.Bool  // set once by the first hit that starts a refresh
 	retryAfter  atomic.Int64 // unix ns: serve stale without asking until then
-
-	moved uint64 // the shard's adds when the entry last went to the front of its LRU; under the shard's lock
 }
 
 // entryOverhead is what an entry costs beyond its bytes: the struct itself
@@ -80,17 +77,6 @@ type cacheShard struct {
 	lru      *simplelru.LRU[uint64, *entry]
 	bytes    int
 	maxBytes int
-	adds     uint64 // entries added so far
-	// A hit moves its entry to the front of the LRU only once this many
-	// entries were added since it was last there: a hot entry is near the
-	// front anyway, and the move touches three list elements besides it
-	// (a third of a cached answer's cache lookup). An entry hit at least
-	// once every promoteAfter adds is still never evicted.
-	promoteAfter uint64
-}
-
-func (s *cacheShard) setBound(entries int) {
-	s.promoteAfter = uint64(entries / 8)
 }
 
 // NewCache returns a cache holding at most entries answers and about maxBytes
@@ -104,7 +90,6 @@ func NewCache(entries, maxBytes int) *Cache {
 			c.size.Add(-1)
 		})
 		s.maxBytes = max(maxBytes/cacheShards, 1)
-		s.setBound(max(entries/cacheShards, 1))
 	}
 	return c
 }
@@ -115,7 +100,6 @@ func (c *Cache) Resize(entries, maxBytes int) {
 		s := &c.shards[i]
 		s.mu.Lock()
 		s.lru.Resize(max(entries/cacheShards, 1))
-		s.setBound(max(entries/cacheShards, 1))
 		s.maxBytes = max(maxBytes/cacheShards, 1)
 		s.evictLocked()
 		s.mu.Unlock()
@@ -149,11 +133,7 @@ func b2u8(b bool) uint8 {
 func (c *Cache) get(k *cacheKey) *entry {
 	s := &c.shards[k.hash%cacheShards]
 	s.mu.Lock()
-	e, ok := s.lru.Peek(k.hash)
-	if ok && s.adds-e.moved > s.promoteAfter {
-		s.lru.Get(k.hash)
-		e.moved = s.adds
-	}
+	e, ok := s.lru.Get(k.hash)
 	s.mu.Unlock()
 	if !ok || !e.matches(k) {
 		return nil
@@ -166,8 +146,6 @@ func (c *Cache) add(k *cacheKey, e *entry) {
 	s := &c.shards[k.hash%cacheShards]
 	s.mu.Lock()
 	s.lru.Remove(k.hash) // Add would replace silently, skipping the byte count
-	s.adds++
-	e.moved = s.adds
 	s.lru.Add(k.hash, e)
 	s.bytes += e.size()
 	c.size.Add(1)
