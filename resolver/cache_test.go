@@ -123,6 +123,31 @@ func TestCacheBounds(t *testing.T) {
 			t.Fatal("nothing cached")
 		}
 	})
+	t.Run("an answer asked for keeps its place while new names push the rest out", func(t *testing.T) {
+		// 160 entries, 10 a shard.
+		c := NewCache(160, 1<<30)
+		add := func(name string) cacheKey {
+			q := newQuery(name, dns.TypeA)
+			k := keyFor(q)
+			c.hashKey(&k)
+			e, _, err := newEntry(&k, answerA(q, "93.184.215.14", 300), time.Now(), ttlBounds{0, 3600})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.add(&k, e)
+			return k
+		}
+		hot, cold := add("hot.example"), add("cold.example")
+		for i := range 5000 {
+			add(fmt.Sprintf("n%d.example", i))
+			if i%4 == 0 && c.get(&hot) == nil {
+				t.Fatalf("the name asked for every 4 new names was evicted after %d of them", i+1)
+			}
+		}
+		if c.get(&cold) != nil {
+			t.Fatal("a name never asked for again outlived 5,000 new names in a cache of 160")
+		}
+	})
 	t.Run("a hash collision is a miss, never another name's answer", func(t *testing.T) {
 		c := NewCache(100, 1<<20)
 		k1 := keyFor(newQuery("one.example", dns.TypeA))
