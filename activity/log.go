@@ -162,7 +162,9 @@ func New(db *bolt.DB, cfg Config, opts Options) (*Log, error) {
 		devices: map[devKey]*deviceLog{}, hours: map[hourKey]*Hour{}}, nil
 }
 
-// DrainEvery is how often Run takes what the resolver put in the ring.
+// DrainEvery is how often Run takes what the resolver put in the ring,
+// while events come; after a tick that found none, it waits for the next
+// event instead, then drains a tick later.
 // The writer sleeps between drains instead of waiting for each event: a
 // writer woken by every answer would cost the hot path more than the
 // answer itself. The ring must hold what arrives in that time (4,096
@@ -175,16 +177,26 @@ const DrainEvery = 20 * time.Millisecond
 func (l *Log) Run(r *Ring, flushEvery time.Duration) {
 	drain := time.NewTicker(DrainEvery)
 	defer drain.Stop()
+	tick := drain.C // nil while the ring is idle
 	flush := time.NewTicker(flushEvery)
 	defer flush.Stop()
 	for {
 		select {
-		case <-drain.C:
+		case <-tick:
 			closed := r.Closed() // before the drain: what was put before Close is taken
-			r.Drain(l.record)
+			n := r.Drain(l.record)
 			if closed {
 				l.Flush()
 				return
+			}
+			if n == 0 && r.Idle() { // nothing came in a whole tick: wait for something to
+				drain.Stop()
+				tick = nil
+			}
+		case <-r.Woken():
+			if tick == nil {
+				drain.Reset(DrainEvery)
+				tick = drain.C
 			}
 		case <-flush.C:
 			l.Flush()

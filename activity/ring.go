@@ -25,6 +25,15 @@ type Ring struct {
 	mask   uint64
 	slots  []ringSlot
 	closed atomic.Bool
+
+	// idle is set while the writer waits for an event instead of
+	// draining on its tick: the producer that claims the next slot clears
+	// it and wakes the writer. An idle appliance then wakes for nothing
+	// (the tick alone was 50 wakeups a second, a Pi's power for no
+	// answer); under load the flag stays false and its line stays in
+	// every core's cache, so a producer pays one load that hits.
+	idle atomic.Bool
+	wake chan struct{} // capacity 1
 }
 
 type ringSlot struct {
@@ -48,7 +57,7 @@ func NewRing(size int) *Ring {
 	for n < size {
 		n <<= 1
 	}
-	r := &Ring{mask: uint64(n - 1), slots: make([]ringSlot, n)}
+	r := &Ring{mask: uint64(n - 1), slots: make([]ringSlot, n), wake: make(chan struct{}, 1)}
 	for i := range r.slots {
 		r.slots[i].seq.Store(uint64(i))
 	}
@@ -72,6 +81,9 @@ func (r *Ring) Reserve() (*Event, Ticket) {
 		switch seq := s.seq.Load(); {
 		case seq == pos:
 			if r.tail.CompareAndSwap(pos, pos+1) {
+				if r.idle.Load() && r.idle.CompareAndSwap(true, false) {
+					r.nudge()
+				}
 				return &s.ev, Ticket{s, pos}
 			}
 		case seq < pos:
@@ -115,9 +127,39 @@ func (r *Ring) Drain(f func(*Event)) int {
 	}
 }
 
+// Idle tells the ring that the writer, having drained it, will wait on
+// Woken until a producer claims a slot. It returns false, and the writer
+// must go on draining, when a slot was claimed since the drain.
+func (r *Ring) Idle() bool {
+	r.idle.Store(true)
+	// A producer claims its slot (tail) before it looks at idle, and the
+	// writer sets idle before it looks at tail: one of the two sees the
+	// other, so no event waits unseen.
+	if r.tail.Load() != r.head {
+		r.idle.Store(false)
+		return false
+	}
+	return true
+}
+
+// Woken is where the writer waits while idle: it receives once the next
+// slot is claimed, or the ring closed. A wakeup left over from before the
+// writer went on draining may also come; it means nothing.
+func (r *Ring) Woken() <-chan struct{} { return r.wake }
+
+func (r *Ring) nudge() {
+	select {
+	case r.wake <- struct{}{}:
+	default: // one is waiting to be taken already
+	}
+}
+
 // Close tells the writer that no more events will come: Log.Run drains
 // what is left and returns. Producers must have stopped.
-func (r *Ring) Close() { r.closed.Store(true) }
+func (r *Ring) Close() {
+	r.closed.Store(true)
+	r.nudge()
+}
 
 // Closed reports whether Close was called.
 func (r *Ring) Closed() bool { return r.closed.Load() }

@@ -220,3 +220,94 @@ func BenchmarkRecord(b *testing.B) {
 		})
 	}
 }
+
+// TestAnIdleWriterWakesForTheNextEvent: the writer may sleep only on an
+// empty ring, and the next event claimed wakes it.
+func TestAnIdleWriterWakesForTheNextEvent(t *testing.T) {
+	r := NewRing(4)
+	if !r.Idle() {
+		t.Fatal("an empty ring refused the writer its sleep")
+	}
+	select {
+	case <-r.Woken():
+		t.Fatal("woken with nothing in the ring")
+	default:
+	}
+	ev := &Event{QType: 1}
+	ev.SetName("next.example")
+	r.Put(ev)
+	select {
+	case <-r.Woken():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the writer was not woken by the event")
+	}
+	if r.Idle() {
+		t.Fatal("the writer may sleep with an event in the ring")
+	}
+	if n := r.Drain(func(*Event) {}); n != 1 {
+		t.Fatalf("drained %d, want 1", n)
+	}
+}
+
+// TestRunRecordsEveryBurstBetweenIdleSpells: bursts from several
+// producers, each once the writer has gone to sleep, are all recorded.
+func TestRunRecordsEveryBurstBetweenIdleSpells(t *testing.T) {
+	l, err := New(nil, Config{Log: LogAll, Recent: 1000}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRing(64)
+	done := make(chan struct{})
+	go func() { l.Run(r, time.Hour); close(done) }()
+	waitIdle := func() {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		deadline := time.After(10 * time.Second)
+		for !r.idle.Load() {
+			select {
+			case <-tick.C:
+			case <-deadline:
+				t.Fatal("the writer never went idle")
+			}
+		}
+	}
+	waitRecorded := func(n int) {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		deadline := time.After(10 * time.Second)
+		for len(l.Recent("", Filter{})) < n {
+			select {
+			case <-tick.C:
+			case <-deadline:
+				t.Fatalf("%d events recorded, want %d: the burst did not wake the writer", len(l.Recent("", Filter{})), n)
+			}
+		}
+	}
+	const rounds, producers, each = 10, 4, 5
+	for round := range rounds {
+		waitIdle()
+		var wg sync.WaitGroup
+		for range producers {
+			wg.Go(func() {
+				for range each {
+					ev := &Event{At: time.Now(), QType: 1}
+					ev.SetName("burst.example")
+					for !r.Put(ev) {
+						runtime.Gosched() // the ring is full: the writer is awake and draining
+					}
+				}
+			})
+		}
+		wg.Wait()
+		waitRecorded((round + 1) * producers * each)
+	}
+	r.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return 10 s after Close")
+	}
+	if got := len(l.Recent("", Filter{})); got != rounds*producers*each {
+		t.Fatalf("recorded %d events, want %d", got, rounds*producers*each)
+	}
+}
