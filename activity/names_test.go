@@ -86,7 +86,7 @@ func checkTracker(t *testing.T, tr *nameTracker, truth map[string]uint32, asked 
 
 // TestTheAppCacheAnswersAsTheCatalog: a name's app comes from the cache
 // as the catalog gives it, the first time and again, "no app" included,
-// and two names in one slot each keep their own.
+// and names that share a set each keep their own.
 func TestTheAppCacheAnswersAsTheCatalog(t *testing.T) {
 	appsOnce.Do(loadApps)
 	want := func(name string) string {
@@ -107,12 +107,13 @@ func TestTheAppCacheAnswersAsTheCatalog(t *testing.T) {
 			}
 		}
 	}
-	// Hashes that share a slot: each name, asked in turn, is its own.
+	// Three hashes in one set of two slots: each name, asked in turn, is
+	// its own.
 	const h = 12345
 	for round := range 2 {
 		for i, n := range []string{"www.tiktok.com", "school.example", "www.youtube.com"} {
-			if got := c.of(n, h+uint64(i)*appCacheSize); got != want(n) {
-				t.Errorf("round %d, shared slot: %s is in app %q, want %q", round, n, got, want(n))
+			if got := c.of(n, h+uint64(i)<<20); got != want(n) {
+				t.Errorf("round %d, shared set: %s is in app %q, want %q", round, n, got, want(n))
 			}
 		}
 	}
