@@ -141,21 +141,19 @@ type ContactDomain struct {
 // Snapshot is one immutable, compiled policy. The resolver loads it with a
 // single atomic read per query; a reload builds a new one and swaps it.
 type Snapshot struct {
-	set         *blocklist.Set       // never nil
-	mandatory   blocklist.Categories // blocked even where a list or profile allows
-	alwaysAllow nameSet              // the configuration's always_allow
-	contacts    nameSet              // the feeds' contact domains
-	feedCats    blocklist.Categories // a contact domain is not exempt from these
-	conflicts   []string             // exempt names a mandatory category blocks
-	bypass      nameSet              // nil when the bypass defences are off
-	services    *catalog.Matcher     // the built-in catalog's apps; never nil
-	pauses      *Pauses              // nil: nothing can be paused
-	usage       *Usage               // nil: budgets are never spent
-	watch       *blocklist.Set       // nil: no watch lists
-	loc         *time.Location
-	id          identity
-	answer      BlockAnswer
-	profiles    map[string]*profile // by name, "default" included
+	set       *blocklist.Set       // never nil
+	mandatory blocklist.Categories // blocked even where a list or profile allows
+	names     flagSet              // the configuration's always_allow, the feeds' contact domains, the bypass names
+	feedCats  blocklist.Categories // a contact domain is not exempt from these
+	conflicts []string             // exempt names a mandatory category blocks
+	services  *catalog.Matcher     // the built-in catalog's apps; never nil
+	pauses    *Pauses              // nil: nothing can be paused
+	usage     *Usage               // nil: budgets are never spent
+	watch     *blocklist.Set       // nil: no watch lists
+	loc       *time.Location
+	id        identity
+	answer    BlockAnswer
+	profiles  map[string]*profile // by name, "default" included
 }
 
 // alwaysMandatory are blocked whatever any configuration says (DESIGN.md:
@@ -196,12 +194,13 @@ func NewSnapshot(cfg Config, set *blocklist.Set, mandatory blocklist.Categories,
 	}
 	snap := &Snapshot{
 		set: set, mandatory: mandatory | alwaysMandatory,
-		alwaysAllow: newNameSet(cfg.AlwaysAllow), contacts: newNameSet(contactNames), feedCats: contacts.FeedCategories,
-		loc: loc, id: compileIdentity(&cfg, profiles), answer: cfg.Filter.answer(), services: catalog.DefaultMatcher(),
+		names:    flagSet(nil).add(cfg.AlwaysAllow, flagAlwaysAllow).add(contactNames, flagContact),
+		feedCats: contacts.FeedCategories,
+		loc:      loc, id: compileIdentity(&cfg, profiles), answer: cfg.Filter.answer(), services: catalog.DefaultMatcher(),
 		profiles: profiles,
 	}
 	if cfg.Filter.BypassDefences {
-		snap.bypass = newNameSet(bypassNames)
+		snap.names = snap.names.add(bypassNames, flagBypass)
 	}
 	for _, c := range contacts.Domains {
 		if cats := snap.mandatoryAt(c.Name); cats != 0 {
@@ -375,19 +374,20 @@ func (s *Snapshot) ProfileName(c Client) string {
 // categories the profile and the schedule in force block; a daily budget
 // spent; then safe search, which rewrites what is allowed.
 func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) Decision {
-	if s.bypass.has(name) {
+	names := s.names.of(name)
+	if names&flagBypass != 0 {
 		return Decision{Action: Block, Why: ByBypass}
 	}
 	m := s.set.Lookup(name)
 	if cats := (m.Categories | m.Allowed) & s.mandatory; cats != 0 {
 		return Decision{Action: Block, Categories: cats, Mandatory: true, Rule: m.Rule}
 	}
-	if s.alwaysAllow.has(name) {
+	if names&flagAlwaysAllow != 0 {
 		return Decision{Action: Allow, Exempt: AlwaysAllow}
 	}
 	// A contact domain that some feed lists is no longer exempt: the
 	// family's rules decide it like any name.
-	if s.contacts.has(name) && m.Categories&s.feedCats == 0 {
+	if names&flagContact != 0 && m.Categories&s.feedCats == 0 {
 		return Decision{Action: Allow, Exempt: Contact}
 	}
 	p, dev := s.id.identify(c)

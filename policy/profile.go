@@ -51,6 +51,51 @@ func newNameSet(names []string) nameSet {
 	return s
 }
 
+// flagSet is a nameSet that says what each name is there for: the
+// snapshot's own lists (the bypass names, always_allow, the contact
+// domains) in one map, so that Decide looks a query's suffixes up once for
+// all three, not once each (three walks were a sixth of Decide's CPU on a
+// cached answer, issue 14).
+type flagSet map[string]nameFlags
+
+type nameFlags uint8
+
+const (
+	flagBypass nameFlags = 1 << iota
+	flagAlwaysAllow
+	flagContact
+)
+
+// add puts names in s with flag f, making s if it is nil and names is not
+// empty.
+func (s flagSet) add(names []string, f nameFlags) flagSet {
+	for _, n := range names {
+		if norm, reason := blocklist.Normalize(n); reason == blocklist.ReasonNone {
+			if s == nil {
+				s = flagSet{}
+			}
+			s[norm] |= f
+		}
+	}
+	return s
+}
+
+// of returns the flags of name and of every domain above it.
+func (s flagSet) of(name string) nameFlags {
+	if len(s) == 0 {
+		return 0
+	}
+	var f nameFlags
+	for {
+		f |= s[name]
+		i := strings.IndexByte(name, '.')
+		if i < 0 {
+			return f
+		}
+		name = name[i+1:]
+	}
+}
+
 func (s nameSet) has(name string) bool {
 	if len(s) == 0 {
 		return false
