@@ -81,7 +81,7 @@ func (r *Ring) Reserve() (*Event, Ticket) {
 		switch seq := s.seq.Load(); {
 		case seq == pos:
 			if r.tail.CompareAndSwap(pos, pos+1) {
-				if r.idle.Load() && r.idle.CompareAndSwap(true, false) {
+				if pos%drainBatch == drainBatch-1 || r.idle.Load() && r.idle.CompareAndSwap(true, false) {
 					r.nudge()
 				}
 				return &s.ev, Ticket{s, pos}
@@ -142,9 +142,17 @@ func (r *Ring) Idle() bool {
 	return true
 }
 
-// Woken is where the writer waits while idle: it receives once the next
-// slot is claimed, or the ring closed. A wakeup left over from before the
-// writer went on draining may also come; it means nothing.
+// drainBatch is how many events the writer takes at once, at most about:
+// the producer of every drainBatch-th event wakes it. The writer shares
+// the read loops' cores, and an answer that comes while it drains waits:
+// 800 events (20 ms at 40k queries a second) kept a read loop waiting
+// up to 0.9 ms, which set the p99 of blocked answers (issue 14).
+const drainBatch = 256
+
+// Woken is where the writer waits: it receives once the next slot is
+// claimed while the writer is idle, when a batch of events waits, and
+// when the ring is closed. A wakeup may also come for events already
+// drained; it means nothing.
 func (r *Ring) Woken() <-chan struct{} { return r.wake }
 
 func (r *Ring) nudge() {

@@ -311,3 +311,30 @@ func TestRunRecordsEveryBurstBetweenIdleSpells(t *testing.T) {
 		t.Fatalf("recorded %d events, want %d", got, rounds*producers*each)
 	}
 }
+
+// TestABatchOfEventsWakesTheWriter: the writer, busy (not idle), is woken
+// once a batch waits, and not before, so that no drain holds the core
+// long.
+func TestABatchOfEventsWakesTheWriter(t *testing.T) {
+	r := NewRing(4 * drainBatch)
+	ev := &Event{QType: 1}
+	ev.SetName("batch.example")
+	for range 2 {
+		for i := range drainBatch {
+			select {
+			case <-r.Woken():
+				t.Fatalf("woken at event %d of a batch of %d", i, drainBatch)
+			default:
+			}
+			r.Put(ev)
+		}
+		select {
+		case <-r.Woken():
+		default:
+			t.Fatalf("a whole batch (%d) waits and the writer was not woken", drainBatch)
+		}
+		if n := r.Drain(func(*Event) {}); n != drainBatch {
+			t.Fatalf("drained %d, want %d", n, drainBatch)
+		}
+	}
+}
