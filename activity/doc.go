@@ -8,5 +8,9 @@
 //
 // One writer goroutine (Log.Run) aggregates; readers take the same lock
 // for the moment of a copy. Nothing here runs on the resolver's hot path
-// but Event.SetName, which copies a name into a fixed array.
+// but the Ring the events come through, and Event.SetName, which copies a
+// name into a fixed array. The writer takes the ring's events every
+// DrainEvery while they come, at once when a batch of 256 waits (so that
+// a drain never holds the core long), and not at all while none come: an
+// idle appliance does not wake for it.
 package activity
