@@ -24,6 +24,7 @@ type sample struct {
 	fixedOther, fullOther time.Duration // CPU other processes took on the server's CPU
 	fixedWall, fullWall   time.Duration // how long each run took
 	fixedDrops, fullDrops drops         // where datagrams were lost
+	fixedSteal            time.Duration // what the host took from the servers' and the client's CPUs during the fixed run, both added
 }
 
 // drops counts the datagrams the kernel dropped during a run on the
@@ -281,6 +282,7 @@ func (b *bench) measure(ctx context.Context, p *peer, ph phase, data string, rep
 			return s, err
 		}
 		dropsBefore := b.dropsNow(p)
+		stealBefore := b.stealNow()
 		start := time.Now()
 		if *run.p, err = runDnsperf(ctx, b.cfg.clientCPU, p.dir, run.tag, run.l, p.port); err != nil {
 			return s, err
@@ -290,6 +292,9 @@ func (b *bench) measure(ctx context.Context, p *peer, ph phase, data string, rep
 			return s, err
 		}
 		*run.wall = time.Since(start)
+		if run.tag == tag+"-fixed" {
+			s.fixedSteal = b.stealNow() - stealBefore
+		}
 		dropsAfter := b.dropsNow(p)
 		*run.drops = drops{dropsAfter.server - dropsBefore.server, dropsAfter.upstream - dropsBefore.upstream}
 		*run.cpu = after - before
@@ -335,6 +340,14 @@ func (b *bench) cpuNow(p *peer) (server, busy time.Duration, err error) {
 		return 0, 0, err
 	}
 	return server, busy, nil
+}
+
+// stealNow returns the steal time of the servers' CPU and dnsperf's,
+// added; an error (no /proc/stat line) counts as none.
+func (b *bench) stealNow() time.Duration {
+	server, _ := harness.CPUSteal(b.cfg.serverCPU)
+	client, _ := harness.CPUSteal(b.cfg.clientCPU)
+	return server + client
 }
 
 // fail records that p stopped being measured, and stops it.

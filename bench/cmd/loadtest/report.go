@@ -23,11 +23,12 @@ type row struct {
 	target  *target // PERFORMANCE.md's target for amane's figure; nil when it sets none
 }
 
-func micros(v float64) string  { return fmt.Sprintf("%.1f µs", v/1e3) }
-func millis(v float64) string  { return fmt.Sprintf("%.2f ms", v/1e6) }
-func mbytes(v float64) string  { return fmt.Sprintf("%.1f MB", v/(1<<20)) }
-func secs(v float64) string    { return fmt.Sprintf("%.3f s", v/1e9) }
-func percent(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
+func micros(v float64) string   { return fmt.Sprintf("%.1f µs", v/1e3) }
+func millis(v float64) string   { return fmt.Sprintf("%.2f ms", v/1e6) }
+func mbytes(v float64) string   { return fmt.Sprintf("%.1f MB", v/(1<<20)) }
+func secs(v float64) string     { return fmt.Sprintf("%.3f s", v/1e9) }
+func percent(v float64) string  { return fmt.Sprintf("%.0f%%", 100*v) }
+func percent1(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
 func count(v float64) string {
 	s := fmt.Sprintf("%.0f", v)
 	for i := len(s) - 3; i > 0; i -= 3 {
@@ -90,6 +91,16 @@ func (b *bench) rows(phases []phase) []row {
 			each: func(s sample) float64 {
 				return float64(s.fixedOther+s.fullOther) / float64(max(1, s.fixedWall+s.fullWall))
 			}})
+	}
+	// Nor this: how long the host stopped the servers' CPU or dnsperf's
+	// (steal) during the fixed-rate runs, which give the latencies. A
+	// stop of a few ms delays every query in flight, and 1% of the
+	// queries is 50 ms of a 5 s run: above a few tenths of a percent,
+	// a p99 is the host's, not the server's.
+	for _, ph := range phases {
+		rs = append(rs, row{label: fmt.Sprintf("(host steal on CPUs %s and %s during the fixed-rate %s runs, both added, share of the run)", b.cfg.serverCPU, b.cfg.clientCPU, ph.name),
+			lower: true, phase: ph.name, noRatio: true, format: percent1,
+			each: func(s sample) float64 { return float64(s.fixedSteal) / float64(max(1, s.fixedWall)) }})
 	}
 	return rs
 }

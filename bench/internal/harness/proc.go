@@ -212,25 +212,51 @@ func Memory(pid int) (rss, hwm int64, err error) {
 // minus the server's own CPU time is what other processes took from the
 // server's CPU: on a shared machine, a sign that the run is disturbed.
 func CPUBusy(cpu string) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/stat")
+	f, err := cpuStat(cpu)
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
+	// user nice system idle iowait irq softirq steal: all but idle and iowait.
+	return f[0] + f[1] + f[2] + f[5] + f[6] + f[7], nil
+}
+
+// CPUSteal returns the time the host has taken CPU cpu from this machine
+// since boot (steal, in a virtual machine): time in which whatever ran on
+// that CPU stood still, so a latency measured across it is the host's, not
+// the server's.
+func CPUSteal(cpu string) (time.Duration, error) {
+	f, err := cpuStat(cpu)
+	if err != nil {
+		return 0, err
+	}
+	return f[7], nil
+}
+
+// cpuStat returns the first eight times of cpu's line of /proc/stat: user,
+// nice, system, idle, iowait, irq, softirq, steal.
+func cpuStat(cpu string) ([8]time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return [8]time.Duration{}, err
+	}
+	return parseCPUStat(string(b), cpu)
+}
+
+func parseCPUStat(stat, cpu string) ([8]time.Duration, error) {
+	var out [8]time.Duration
+	for _, line := range strings.Split(stat, "\n") {
 		f := strings.Fields(line)
 		if len(f) < 9 || f[0] != "cpu"+cpu {
 			continue
 		}
-		var busy int64
-		// user nice system idle iowait irq softirq steal: all but idle and iowait.
-		for _, i := range []int{1, 2, 3, 6, 7, 8} {
-			v, err := strconv.ParseInt(f[i], 10, 64)
+		for i := range out {
+			v, err := strconv.ParseInt(f[i+1], 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("parsing /proc/stat: %w", err)
+				return out, fmt.Errorf("parsing /proc/stat: %w", err)
 			}
-			busy += v
+			out[i] = time.Duration(v) * time.Second / clockTicks
 		}
-		return time.Duration(busy) * time.Second / clockTicks, nil
+		return out, nil
 	}
-	return 0, fmt.Errorf("no cpu%s in /proc/stat", cpu)
+	return out, fmt.Errorf("no cpu%s in /proc/stat", cpu)
 }

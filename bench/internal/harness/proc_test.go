@@ -50,6 +50,29 @@ func TestCPUFigures(t *testing.T) {
 	if busy, err := CPUBusy("0"); err != nil || busy <= 0 {
 		t.Errorf("CPUBusy = %v, %v", busy, err)
 	}
+	if _, err := CPUSteal("0"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestCPUStatReadsTheNamedCPUsLine(t *testing.T) {
+	stat := "cpu  507885 11228 346946 4823648 4285 0 93493 76476 0 0\n" +
+		"cpu0 280366 4746 147051 2397015 1291 0 41998 37305 0 0\n" +
+		"cpu1 214188 5910 192446 2392187 2754 0 49615 36122 0 0\n"
+	f, err := parseCPUStat(stat, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick := time.Second / clockTicks
+	if f[0] != 214188*tick || f[3] != 2392187*tick || f[7] != 36122*tick {
+		t.Errorf("cpu1: user %v, idle %v, steal %v; want the third line's", f[0], f[3], f[7])
+	}
+	if _, err := parseCPUStat(stat, "2"); err == nil {
+		t.Error("no error for a CPU /proc/stat does not list")
+	}
+	if _, err := parseCPUStat("cpu0 1 2 x 4 5 6 7 8 9\n", "0"); err == nil {
+		t.Error("no error for a field that is not a number")
+	}
 }
 
 func TestSocketDropsOfAProcessWithoutSockets(t *testing.T) {
