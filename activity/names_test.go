@@ -107,11 +107,11 @@ func TestTheAppCacheAnswersAsTheCatalog(t *testing.T) {
 			}
 		}
 	}
-	// Three hashes in one set of two slots: each name, asked in turn, is
-	// its own.
+	// More hashes than a set has slots: each name, asked in turn, is its
+	// own.
 	const h = 12345
-	for round := range 2 {
-		for i, n := range []string{"www.tiktok.com", "school.example", "www.youtube.com"} {
+	for round := range 3 {
+		for i, n := range []string{"www.tiktok.com", "school.example", "www.youtube.com", "roblox.com", "news.example.org", "v16.tiktokcdn.com"} {
 			if got := c.of(n, h+uint64(i)<<20); got != want(n) {
 				t.Errorf("round %d, shared set: %s is in app %q, want %q", round, n, got, want(n))
 			}
