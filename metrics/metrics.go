@@ -73,6 +73,14 @@ type Metrics struct {
 
 	mu      sync.Mutex // guards following
 	answers map[counterKey]*vm.Counter
+	// last is the counter each kind of key found last: a run of answers
+	// of one outcome, or of blocks for one reason and category, is the
+	// rule, and comparing a key costs less than hashing it (the map
+	// probes were 1.3% of a blocked answer's CPU, perf).
+	last [kinds]struct {
+		k counterKey
+		c *vm.Counter
+	}
 }
 
 // counterKey names one of Observe's counters without building its name:
@@ -89,6 +97,7 @@ const (
 	kindAnswer = iota
 	kindReason
 	kindCategory
+	kinds
 )
 
 var _ http.Handler = (*Metrics)(nil)
@@ -131,12 +140,16 @@ func (m *Metrics) Observe(ev *activity.Event, _ policy.Identity) {
 // fixed sets (types, outcomes, reasons, categories), so the map stays
 // small.
 func (m *Metrics) incLocked(k counterKey) {
-	c := m.answers[k]
-	if c == nil {
-		c = m.set.GetOrCreateCounter(k.name())
-		m.answers[k] = c
+	last := &m.last[k.kind]
+	if last.c == nil || last.k != k {
+		c := m.answers[k]
+		if c == nil {
+			c = m.set.GetOrCreateCounter(k.name())
+			m.answers[k] = c
+		}
+		last.k, last.c = k, c
 	}
-	c.Inc()
+	last.c.Inc()
 }
 
 // name is k's metric name with its labels.

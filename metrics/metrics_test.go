@@ -65,3 +65,35 @@ func TestMetricsParseAndNameNoClient(t *testing.T) {
 		}
 	}
 }
+
+// TestInterleavedAnswersCountEachOnItsOwnCounter: answers of different
+// outcomes, types, reasons and categories in turn each reach their own
+// counter, however Observe finds it.
+func TestInterleavedAnswersCountEachOnItsOwnCounter(t *testing.T) {
+	m := New(Sources{})
+	client := policy.Client{Addr: netip.MustParseAddr("192.168.1.10")}
+	seq := []activity.Event{
+		{QType: 1, Action: policy.Block, Categories: blocklist.CategoriesOf(blocklist.Adult)},
+		{QType: 1, Cached: true},
+		{QType: 28, Cached: true},
+		{QType: 1, Action: policy.Block, Categories: blocklist.CategoriesOf(blocklist.Adult, blocklist.Games)},
+		{QType: 1, Cached: true},
+		{QType: 1, Action: policy.Block, Categories: blocklist.CategoriesOf(blocklist.Games)},
+	}
+	for i := range seq {
+		ev := seq[i]
+		ev.At, ev.Client = time.Now(), client
+		ev.SetName("site.example")
+		m.Observe(&ev, policy.Identity{})
+	}
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	for _, line := range []string{`amane_answers_total{type="A",outcome="blocked"} 3`, `amane_answers_total{type="A",outcome="cached"} 2`,
+		`amane_answers_total{type="AAAA",outcome="cached"} 1`, `amane_blocked_by_category_total{category="adult"} 2`,
+		`amane_blocked_by_category_total{category="games"} 2`} {
+		if !strings.Contains(string(body), line+"\n") {
+			t.Errorf("no line %s in\n%s", line, body)
+		}
+	}
+}
