@@ -37,7 +37,7 @@ func warmHandler(tb testing.TB, n int) (*Handler, [][]byte) {
 // hit answers one cached query the way the UDP read loop does.
 func hit(h *Handler, q *query, pkt, buf []byte) []byte {
 	q.reset(loopback, false, pkt)
-	out, done := h.prepare(q, buf[:0])
+	out, done := h.prepare(q, buf[:0], h.now())
 	if !done {
 		panic("a warmed name missed the cache")
 	}

@@ -174,7 +174,7 @@ func TestBlockedAnswerAllocatesNothing(t *testing.T) {
 	buf := make([]byte, 0, 4096)
 	allocs := testing.AllocsPerRun(1000, func() {
 		q.reset(loopback, false, pkt)
-		if _, done := h.prepare(&q, buf[:0]); !done {
+		if _, done := h.prepare(&q, buf[:0], h.now()); !done {
 			t.Fatal("a blocked name went upstream")
 		}
 	})

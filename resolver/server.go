@@ -210,11 +210,12 @@ func (s *Server) serveUDP(conn *udpConn) {
 			time.Sleep(10 * time.Millisecond) // a persistent error must not spin a core
 			continue
 		}
+		now := s.h.now()
 		for i := range in.n {
 			pkt, from := in.packet(i)
 			q := &qs[i]
 			q.reset(from.Addr().Unmap(), false, pkt)
-			reply, done := s.h.prepare(q, out.buf())
+			reply, done := s.h.prepare(q, out.buf(), now)
 			if !done {
 				s.resolveUDP(conn, q.detach(), from)
 				continue
