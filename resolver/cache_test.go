@@ -99,18 +99,25 @@ func keyFor(m *dns.Msg) cacheKey {
 	return q.key
 }
 
+// addAnswer caches an A answer for name and returns its key.
+func addAnswer(t *testing.T, c *Cache, name string) cacheKey {
+	t.Helper()
+	q := newQuery(name, dns.TypeA)
+	k := keyFor(q)
+	c.hashKey(&k)
+	e, _, err := newEntry(&k, answerA(q, "93.184.215.14", 300), time.Now(), ttlBounds{0, 3600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.add(&k, e)
+	return k
+}
+
 func TestCacheBounds(t *testing.T) {
 	t.Run("the byte bound evicts the oldest answers", func(t *testing.T) {
 		c := NewCache(1_000_000, 64<<10)
 		for i := range 2000 {
-			q := newQuery(fmt.Sprintf("n%d.example", i), dns.TypeA)
-			k := keyFor(q)
-			c.hashKey(&k)
-			e, _, err := newEntry(&k, answerA(q, "93.184.215.14", 300), time.Now(), ttlBounds{0, 3600})
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.add(&k, e)
+			addAnswer(t, c, fmt.Sprintf("n%d.example", i))
 		}
 		total := 0
 		for i := range c.shards {
@@ -126,17 +133,7 @@ func TestCacheBounds(t *testing.T) {
 	t.Run("an answer asked for keeps its place while new names push the rest out", func(t *testing.T) {
 		// 160 entries, 10 a shard.
 		c := NewCache(160, 1<<30)
-		add := func(name string) cacheKey {
-			q := newQuery(name, dns.TypeA)
-			k := keyFor(q)
-			c.hashKey(&k)
-			e, _, err := newEntry(&k, answerA(q, "93.184.215.14", 300), time.Now(), ttlBounds{0, 3600})
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.add(&k, e)
-			return k
-		}
+		add := func(name string) cacheKey { return addAnswer(t, c, name) }
 		hot, cold := add("hot.example"), add("cold.example")
 		for i := range 5000 {
 			add(fmt.Sprintf("n%d.example", i))
