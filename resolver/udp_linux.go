@@ -168,8 +168,9 @@ func peerAddr(sa *unix.RawSockaddrInet6) netip.AddrPort {
 // 14). The caller sends pending itself once it is full, and whenever
 // readBatch fails.
 func (c *udpConn) readBatch(b *udpBatch, pending *replyBatch) error {
-	room := min(len(b.hdrs), len(pending.hdrs)-pending.n)
-	for i := range room {
+	// Every header, not only the room left now: once pending is sent
+	// before the wait, recvmmsg may fill them all.
+	for i := range b.hdrs {
 		b.iovs[i] = unix.Iovec{Base: &b.bufs[i][0]}
 		b.iovs[i].SetLen(len(b.bufs[i]))
 		b.hdrs[i] = mmsghdr{}

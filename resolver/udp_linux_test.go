@@ -1,24 +1,26 @@
 package resolver
 
 import (
+	"net/netip"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 )
 
-// A read loop's wakeup allocates nothing: the read, and the send of the
-// replies it gathered, once nothing more waits.
-func TestReadingABatchAllocatesNothing(t *testing.T) {
+// batchPair is a read loop's socket and a client connected to it, whose
+// reads give up after 10 s.
+func batchPair(t *testing.T) (*udpConn, int) {
 	c, err := listenUDP("127.0.0.1:0", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.close()
+	t.Cleanup(func() { c.close() })
 	client, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unix.Close(client)
+	t.Cleanup(func() { unix.Close(client) })
 	to := c.localAddr()
 	if err := unix.Connect(client, &unix.SockaddrInet4{Port: int(to.Port()), Addr: to.Addr().As4()}); err != nil {
 		t.Fatal(err)
@@ -27,6 +29,13 @@ func TestReadingABatchAllocatesNothing(t *testing.T) {
 	if err := unix.SetsockoptTimeval(client, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		t.Fatal(err)
 	}
+	return c, client
+}
+
+// A read loop's wakeup allocates nothing: the read, and the send of the
+// replies it gathered, once nothing more waits.
+func TestReadingABatchAllocatesNothing(t *testing.T) {
+	c, client := batchPair(t)
 	in, out := newUDPBatch(udpBatchSize, 512), newReplyBatch(udpBatchSize, 512)
 	query, got := []byte("query"), make([]byte, 512)
 	ask := func() {
@@ -67,5 +76,63 @@ func TestReadingABatchAllocatesNothing(t *testing.T) {
 
 	if n := testing.AllocsPerRun(100, func() { ask(); read(); c.writeBatch(out); answered() }); n != 0 {
 		t.Errorf("a read and its replies allocate %.0f times, want none", n)
+	}
+}
+
+// A read that begins with the batch of replies one short of full reads one
+// datagram at most; once it finds nothing, it sends the 31 replies before
+// it waits, and what comes next is read whole, each with its sender.
+func TestAFullBatchOfRepliesGoesBeforeTheWait(t *testing.T) {
+	c, client := batchPair(t)
+	in, out := newUDPBatch(udpBatchSize, 512), newReplyBatch(udpBatchSize, 512)
+	got := make([]byte, 512)
+	for i := range udpBatchSize - 1 { // replies waiting: room for one datagram
+		if _, err := unix.Write(client, []byte("q")); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.readBatch(in, out); err != nil || in.n != 1 {
+			t.Fatalf("read %d: %d datagrams, err %v", i, in.n, err)
+		}
+		pkt, _ := in.packet(0)
+		out.add(append(out.buf(), pkt...), in, 0)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.readBatch(in, out) }() // sends the replies, then waits
+	for range udpBatchSize - 1 {
+		if _, err := unix.Read(client, got); err != nil {
+			t.Fatalf("the replies were not sent before the wait: %v", err)
+		}
+	}
+	self, err := unix.Getsockname(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := netip.AddrPortFrom(netip.AddrFrom4(self.(*unix.SockaddrInet4).Addr), uint16(self.(*unix.SockaddrInet4).Port))
+	for _, q := range []string{"first", "second", "third"} {
+		if _, err := unix.Write(client, []byte(q)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	seen := []string{}
+	for {
+		for i := range in.n {
+			pkt, from := in.packet(i)
+			if from != want {
+				t.Errorf("datagram %q from %v, want %v", pkt, from, want)
+			}
+			seen = append(seen, string(pkt))
+		}
+		if len(seen) >= 3 {
+			break
+		}
+		if err := c.readBatch(in, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Join(seen, " ") != "first second third" {
+		t.Errorf("read %q, want first, second and third whole", seen)
 	}
 }
