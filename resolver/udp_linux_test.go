@@ -136,3 +136,72 @@ func TestAFullBatchOfRepliesGoesBeforeTheWait(t *testing.T) {
 		t.Errorf("read %q, want first, second and third whole", seen)
 	}
 }
+
+// A read loop that read two datagrams or more in one wakeup pauses before
+// it waits, so that the next wait finds more; the replies it made went
+// before the pause, and a loop that read one datagram waits at once.
+func TestABusyLoopPausesAfterItsRepliesWent(t *testing.T) {
+	c, client := batchPair(t)
+	in, out := newUDPBatch(udpBatchSize, 512), newReplyBatch(udpBatchSize, 512)
+	pauses, unsent := 0, 0
+	in.pause = func() { pauses++; unsent += out.n }
+	ask := func(qs ...string) {
+		for _, q := range qs {
+			if _, err := unix.Write(client, []byte(q)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	queue := func() { // the loop's answer to what it read: the query, echoed
+		for i := range in.n {
+			pkt, _ := in.packet(i)
+			out.add(append(out.buf(), pkt...), in, i)
+		}
+	}
+	// wakeup runs a read that finds nothing more: the client gets the
+	// replies waiting, then next ends the loop's wait, and is read.
+	wakeup := func(next string, replies ...string) {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() { done <- c.readBatch(in, out) }()
+		got := make([]byte, 512)
+		for _, want := range replies {
+			if n, err := unix.Read(client, got); err != nil || string(got[:n]) != want {
+				t.Fatalf("reply %q, err %v; want %q", got[:n], err, want)
+			}
+		}
+		ask(next) // the loop sent the replies, so it is past its read
+		if err := <-done; err != nil || in.n != 1 {
+			t.Fatalf("the wait read %d datagrams, err %v; want 1", in.n, err)
+		}
+		queue()
+	}
+
+	ask("one")
+	if err := c.readBatch(in, out); err != nil || in.n != 1 {
+		t.Fatalf("read %d datagrams, err %v; want 1", in.n, err)
+	}
+	queue()
+	wakeup("two", "one")
+	if pauses != 0 {
+		t.Error("the loop paused after reading one datagram")
+	}
+
+	ask("three", "four")
+	if err := c.readBatch(in, out); err != nil || in.n != 2 {
+		t.Fatalf("read %d datagrams, err %v; want 2", in.n, err)
+	}
+	queue()
+	wakeup("five", "two", "three", "four")
+	if pauses != 1 {
+		t.Fatalf("the loop read three datagrams in one wakeup and paused %d times, want once", pauses)
+	}
+	if unsent != 0 {
+		t.Errorf("%d replies were still unsent when the loop paused", unsent)
+	}
+
+	wakeup("six", "five") // one datagram since the last wait
+	if pauses != 1 {
+		t.Error("the loop paused again after reading one datagram")
+	}
+}
