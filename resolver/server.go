@@ -192,6 +192,7 @@ func (s *Server) closeAll() {
 func (s *Server) serveUDP(conn *udpConn) {
 	defer s.loops.Done()
 	in, out := newUDPBatch(udpBatchSize, 4096), newReplyBatch(udpBatchSize, 4096)
+	in.waiting = &s.h.inflight // no pause while a miss waits (udp_linux.go)
 	qs := make([]query, udpBatchSize)
 	defer conn.writeBatch(out)
 	for !s.stopping.Load() {

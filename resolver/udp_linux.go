@@ -134,9 +134,11 @@ type udpBatch struct {
 	recv    func(fd uintptr) bool // b.recvmmsg, made once
 
 	// read counts the datagrams read since the loop last waited: from
-	// coalesceAfter on, the loop pauses before it waits (see pause).
-	read  int
-	pause func() // pauseForMore; a test's hook
+	// coalesceAfter on, the loop pauses before it waits (see pause),
+	// unless a query waits for an upstream (waiting, when not nil).
+	read    int
+	waiting *atomic.Int64
+	pause   func() // pauseForMore; a test's hook
 }
 
 // coalesceAfter is how many datagrams one wakeup must have read for the
@@ -159,10 +161,12 @@ const coalescePause = 100 * time.Microsecond
 
 // pauseForMore sleeps for coalescePause without giving up the scheduler
 // slot: the read loop has just sent every reply it had, so nothing of its
-// own waits, and what other goroutines became ready waits at most the
-// pause. A blocking system call instead would hand the slot to another
-// thread, whose wakeup is what the pause saves. A signal, such as the
-// runtime's preemption, ends it early.
+// own waits, and no query waits for an upstream (the loop does not pause
+// then), so no answer can come for a miss worker to finish meanwhile.
+// Whatever else became ready waits at most the pause. A blocking system
+// call instead would hand the slot to another thread, whose wakeup is
+// what the pause saves. A signal, such as the runtime's preemption, ends
+// it early.
 func pauseForMore() {
 	ts := unix.NsecToTimespec(coalescePause.Nanoseconds())
 	unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
@@ -251,8 +255,11 @@ func (b *udpBatch) recvmmsg(fd uintptr) bool {
 		// already made waits for it; and the wait follows it, so the
 		// poller still runs between two pauses (a miss's upstream
 		// answer, a TCP query, the console), and an idle loop sleeps
-		// in it as before.
-		if b.read >= coalesceAfter {
+		// in it as before. Not while a query waits for an upstream:
+		// on one core the pause would hold its answer back, and a
+		// flood of misses would lose throughput to it (miss qps at
+		// full load fell from 1.24x unbound's to 1.07x in one run).
+		if b.read >= coalesceAfter && (b.waiting == nil || b.waiting.Load() == 0) {
 			b.pause()
 		}
 		b.read = 0

@@ -3,6 +3,7 @@ package resolver
 import (
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -139,7 +140,8 @@ func TestAFullBatchOfRepliesGoesBeforeTheWait(t *testing.T) {
 
 // A read loop that read two datagrams or more in one wakeup pauses before
 // it waits, so that the next wait finds more; the replies it made went
-// before the pause, and a loop that read one datagram waits at once.
+// before the pause. A loop that read one datagram waits at once, and so
+// does one with a query waiting for an upstream.
 func TestABusyLoopPausesAfterItsRepliesWent(t *testing.T) {
 	c, client := batchPair(t)
 	in, out := newUDPBatch(udpBatchSize, 512), newReplyBatch(udpBatchSize, 512)
@@ -203,5 +205,30 @@ func TestABusyLoopPausesAfterItsRepliesWent(t *testing.T) {
 	wakeup("six", "five") // one datagram since the last wait
 	if pauses != 1 {
 		t.Error("the loop paused again after reading one datagram")
+	}
+
+	// While a query waits for an upstream, the loop does not pause: its
+	// answer may come meanwhile, and a miss worker must finish it.
+	var waiting atomic.Int64
+	in.waiting = &waiting
+	waiting.Add(1)
+	ask("seven", "eight")
+	if err := c.readBatch(in, out); err != nil || in.n != 2 {
+		t.Fatalf("read %d datagrams, err %v; want 2", in.n, err)
+	}
+	queue()
+	wakeup("nine", "six", "seven", "eight")
+	if pauses != 1 {
+		t.Error("the loop paused while a query waited for an upstream")
+	}
+	waiting.Add(-1)
+	ask("ten")
+	if err := c.readBatch(in, out); err != nil || in.n != 1 {
+		t.Fatalf("read %d datagrams, err %v; want 1", in.n, err)
+	}
+	queue()
+	wakeup("eleven", "nine", "ten")
+	if pauses != 2 {
+		t.Error("the loop did not pause once no query waited for an upstream")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,6 +39,8 @@ type udpBatch struct {
 	lens  []int
 	peers []netip.AddrPort
 	n     int
+
+	waiting *atomic.Int64 // set by the read loop; only Linux's loop pauses
 }
 
 func newUDPBatch(n, size int) *udpBatch {
