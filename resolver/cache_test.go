@@ -145,6 +145,67 @@ func TestCacheBounds(t *testing.T) {
 			t.Fatal("a name never asked for again outlived 5,000 new names in a cache of 160")
 		}
 	})
+	t.Run("the answer just added is never what makes room for itself", func(t *testing.T) {
+		// A byte bound of about one answer a shard: every add must evict
+		// the shard's other answers, even one asked for, and keep its own.
+		probe := NewCache(1000, 1<<20)
+		addAnswer(t, probe, "probe.example")
+		one := probe.shards[0].bytes
+		for i := range probe.shards {
+			one = max(one, probe.shards[i].bytes)
+		}
+		c := NewCache(1000, cacheShards*(one+one/2))
+		for i := range 500 {
+			k := addAnswer(t, c, fmt.Sprintf("n%d.example", i))
+			if c.get(&k) == nil { // asked for: marked used, as a hot answer is
+				t.Fatalf("answer %d was evicted by its own add", i)
+			}
+		}
+	})
+	t.Run("shrinking keeps an answer asked for, and the rest stays whole", func(t *testing.T) {
+		c := NewCache(100*cacheShards, 1<<30)
+		keys := make([]cacheKey, 0, 100*cacheShards)
+		for i := range 100 * cacheShards {
+			keys = append(keys, addAnswer(t, c, fmt.Sprintf("n%d.example", i)))
+		}
+		hot := keys[len(keys)/2]
+		if c.get(&hot) == nil {
+			t.Fatal("the hot answer was not cached")
+		}
+		c.Resize(10*cacheShards, 1<<30)
+		if c.get(&hot) == nil {
+			t.Fatal("the answer asked for was evicted when the cache shrank")
+		}
+		if n := c.Len(); n > 10*cacheShards {
+			t.Fatalf("%d answers after shrinking to %d", n, 10*cacheShards)
+		}
+		seen := 0
+		c.each(func(e *entry) {
+			seen++
+			k := cacheKey{name: []byte(e.name), qtype: e.qtype, qclass: e.qclass, do: e.do, cd: e.cd}
+			c.hashKey(&k)
+			if c.get(&k) != e {
+				t.Errorf("%q is in the ring but not found", e.name)
+			}
+		})
+		indexed := 0
+		for i := range c.shards {
+			sh := &c.shards[i]
+			indexed += len(sh.index)
+			if len(sh.free) != len(sh.ring)-len(sh.index) {
+				t.Errorf("shard %d: %d free slots in a ring of %d holding %d", i, len(sh.free), len(sh.ring), len(sh.index))
+			}
+		}
+		if seen != c.Len() || indexed != seen {
+			t.Errorf("the ring holds %d answers, the index %d, the count says %d", seen, indexed, c.Len())
+		}
+		for i := range 1000 { // the smaller ring takes new answers as before
+			addAnswer(t, c, fmt.Sprintf("m%d.example", i))
+		}
+		if n := c.Len(); n != 10*cacheShards {
+			t.Errorf("%d answers after 1,000 more, want the bound, %d", n, 10*cacheShards)
+		}
+	})
 	t.Run("a hash collision is a miss, never another name's answer", func(t *testing.T) {
 		c := NewCache(100, 1<<20)
 		k1 := keyFor(newQuery("one.example", dns.TypeA))
