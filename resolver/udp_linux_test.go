@@ -160,6 +160,13 @@ func TestABusyLoopPausesAfterItsRepliesWent(t *testing.T) {
 			out.add(append(out.buf(), pkt...), in, i)
 		}
 	}
+	read := func(want int) { // what is waiting, answered
+		t.Helper()
+		if err := c.readBatch(in, out); err != nil || in.n != want {
+			t.Fatalf("read %d datagrams, err %v; want %d", in.n, err, want)
+		}
+		queue()
+	}
 	// wakeup runs a read that finds nothing more: the client gets the
 	// replies waiting, then next ends the loop's wait, and is read.
 	wakeup := func(next string, replies ...string) {
@@ -180,20 +187,14 @@ func TestABusyLoopPausesAfterItsRepliesWent(t *testing.T) {
 	}
 
 	ask("one")
-	if err := c.readBatch(in, out); err != nil || in.n != 1 {
-		t.Fatalf("read %d datagrams, err %v; want 1", in.n, err)
-	}
-	queue()
+	read(1)
 	wakeup("two", "one")
 	if pauses != 0 {
 		t.Error("the loop paused after reading one datagram")
 	}
 
 	ask("three", "four")
-	if err := c.readBatch(in, out); err != nil || in.n != 2 {
-		t.Fatalf("read %d datagrams, err %v; want 2", in.n, err)
-	}
-	queue()
+	read(2)
 	wakeup("five", "two", "three", "four")
 	if pauses != 1 {
 		t.Fatalf("the loop read three datagrams in one wakeup and paused %d times, want once", pauses)
@@ -213,20 +214,14 @@ func TestABusyLoopPausesAfterItsRepliesWent(t *testing.T) {
 	in.waiting = &waiting
 	waiting.Add(1)
 	ask("seven", "eight")
-	if err := c.readBatch(in, out); err != nil || in.n != 2 {
-		t.Fatalf("read %d datagrams, err %v; want 2", in.n, err)
-	}
-	queue()
+	read(2)
 	wakeup("nine", "six", "seven", "eight")
 	if pauses != 1 {
 		t.Error("the loop paused while a query waited for an upstream")
 	}
 	waiting.Add(-1)
 	ask("ten")
-	if err := c.readBatch(in, out); err != nil || in.n != 1 {
-		t.Fatalf("read %d datagrams, err %v; want 1", in.n, err)
-	}
-	queue()
+	read(1)
 	wakeup("eleven", "nine", "ten")
 	if pauses != 2 {
 		t.Error("the loop did not pause once no query waited for an upstream")
