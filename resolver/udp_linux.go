@@ -156,7 +156,8 @@ const coalesceAfter = 2
 // what a NIC's interrupt moderation adds, and a fifth of the 1 ms an
 // answer from the cache may take (PERFORMANCE.md). At 40,000 cached
 // answers a second it took CPU per answer from 0.89× unbound's to 0.73×
-// (50 µs: 0.83×), and the loop's wakeups from 6,900 to 3,500 a second.
+// in alternated runs (50 µs: 0.83×; bench/run.sh, four runs: 0.76× to
+// 0.80×), and the loop's wakeups from 6,900 to 3,500 a second.
 const coalescePause = 100 * time.Microsecond
 
 // pauseForMore sleeps for coalescePause without giving up the scheduler
