@@ -258,8 +258,9 @@ func (b *udpBatch) recvmmsg(fd uintptr) bool {
 		// answer, a TCP query, the console), and an idle loop sleeps
 		// in it as before. Not while a query waits for an upstream:
 		// on one core the pause would hold its answer back, and a
-		// flood of misses would lose throughput to it (miss qps at
-		// full load fell from 1.24x unbound's to 1.07x in one run).
+		// flood of misses would lose throughput to it (10 s at full
+		// load, alternated: 190,485 and 179,890 answers with the
+		// pause, 192,988 and 190,794 without).
 		if b.read >= coalesceAfter && (b.waiting == nil || b.waiting.Load() == 0) {
 			b.pause()
 		}
