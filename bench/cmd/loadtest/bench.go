@@ -65,10 +65,12 @@ type results struct {
 	readyCompiling time.Duration
 	hwmCompiling   int64
 	rssIdle        int64            // VmRSS at rest after the start (harness.WaitAtRest)
+	anonIdle       int64            // RssAnon then: the part of rssIdle that is the server's own, not its program's file pages
 	restWait       time.Duration    // from the first answer to rest
 	restless       bool             // still using CPU at harness.RestLimit: rssIdle was read then
 	rssAfter       map[string]int64 // VmRSS after each phase's last repetition
 	hwm            int64            // VmHWM at the end
+	flood          flood            // the flood after the miss phase (flood.go)
 	samples        map[string][]sample
 	failed         string // why it stopped being measured, if it did
 }
@@ -150,7 +152,10 @@ func (b *bench) startPeer(ctx context.Context, p *peer, firstListed string) (*re
 	if r.restless = errors.Is(err, harness.ErrBusy); err != nil && !r.restless {
 		return r, err
 	}
-	r.rssIdle, _, err = harness.Memory(c.PID())
+	if r.rssIdle, _, err = harness.Memory(c.PID()); err != nil {
+		return r, err
+	}
+	r.anonIdle, err = harness.Anonymous(c.PID())
 	return r, err
 }
 

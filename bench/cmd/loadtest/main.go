@@ -38,6 +38,8 @@ type config struct {
 	missOutstanding         int
 	delay, readyTimeout     time.Duration
 	serverCPU, clientCPU    string
+	floodTotal              int           // unique names each server is sent in all, miss phase and flood; 0 skips the flood
+	floodLimit              time.Duration // the flood's longest run
 
 	fairness     bool // run the fairness scenario (fairness.go) after the load test
 	fairnessOnly bool // run the fairness scenario alone
@@ -71,6 +73,9 @@ func parseFlags() config {
 	flag.DurationVar(&c.readyTimeout, "ready-timeout", 2*time.Minute, "longest wait for a server to answer after its start")
 	flag.StringVar(&c.serverCPU, "server-cpu", "0", "CPU the servers are pinned to")
 	flag.StringVar(&c.clientCPU, "client-cpu", "1", "CPU dnsperf and the fake upstream are pinned to")
+	flag.IntVar(&c.floodTotal, "flood-total", targetFlood, "after the miss phase, send each server the unique names it lacks to have been sent `N` in all, at full load, "+
+		"then read its RSS (the target \"RSS after a flood of 1M unique names\"); 0 skips it")
+	flag.DurationVar(&c.floodLimit, "flood-limit", time.Minute, "longest flood run, per server (a slow server is sent fewer names, and the table says how many)")
 	flag.BoolVar(&c.fairness, "fairness", true, "after the load test, run the fairness scenario: a victim and a flooder behind one forwarder, amane only; -fairness=false skips it")
 	flag.BoolVar(&c.fairnessOnly, "fairness-only", false, "run the fairness scenario alone, no load test")
 	flag.DurationVar(&c.fairDuration, "fair-duration", 10*time.Second, "length of each fairness run")
@@ -227,10 +232,16 @@ func (b *bench) runLoad(ctx context.Context, upBin string, popular []string) (st
 	// The miss phase comes last: it fills the caches with unique names.
 	fullMisses := int(cfg.duration.Seconds() * 1.2 * float64(cfg.missOutstanding) / max(cfg.delay.Seconds(), 0.001))
 	fixedMisses := int(cfg.fixedDuration.Seconds() * 1.2 * float64(cfg.missQPS))
+	parents := missParents(popular, lists.names())
 	phases = append(phases, phase{name: "miss", fixedQPS: cfg.missQPS, outstanding: cfg.missOutstanding, unique: true,
-		data: missData(cfg.out, missParents(popular, lists.names()), fixedMisses, min(fullMisses, 2_000_000))})
+		data: missData(cfg.out, parents, fixedMisses, min(fullMisses, 2_000_000))})
 	for _, ph := range phases {
 		if err := b.runPhase(ctx, ph); err != nil {
+			return "", err
+		}
+	}
+	if cfg.floodTotal > 0 {
+		if err := b.runFlood(ctx, parents); err != nil {
 			return "", err
 		}
 	}

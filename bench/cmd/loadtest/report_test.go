@@ -24,14 +24,14 @@ func fakeBench(names int) (*bench, []phase) {
 		peers: []*peer{{name: "amane", lists: true}, {name: "dnsmasq", missing: "not installed"}, {name: "unbound", lists: true}}}
 	phases := []phase{{name: "cached", fixedQPS: 40000, outstanding: 100}, {name: "blocked", fixedQPS: 40000, outstanding: 100},
 		{name: "miss", fixedQPS: 5000, outstanding: 500}}
-	b.results["amane"] = &results{ready: 150 * time.Millisecond, hwmCompiling: 40 * mb, rssIdle: 19 * mb,
+	b.results["amane"] = &results{ready: 150 * time.Millisecond, hwmCompiling: 40 * mb, rssIdle: 19 * mb, anonIdle: 6 * mb,
 		rssAfter: map[string]int64{"miss": 90 * mb},
 		samples: map[string][]sample{
 			"cached":  {fakeSample(7*time.Microsecond, 2*time.Millisecond, 90000)},
 			"blocked": {fakeSample(9*time.Microsecond, 900*time.Microsecond, 90000)},
 			"miss":    {fakeSample(50*time.Microsecond, 22*time.Millisecond, 12000)},
 		}}
-	b.results["unbound"] = &results{ready: 5 * time.Second, rssIdle: 400 * mb, rssAfter: map[string]int64{"miss": 400 * mb},
+	b.results["unbound"] = &results{ready: 5 * time.Second, rssIdle: 400 * mb, anonIdle: 10 * mb, rssAfter: map[string]int64{"miss": 400 * mb},
 		samples: map[string][]sample{
 			"cached":  {fakeSample(10*time.Microsecond, 500*time.Microsecond, 100000)},
 			"blocked": {fakeSample(10*time.Microsecond, 500*time.Microsecond, 100000)},
@@ -76,6 +76,7 @@ func TestTableGivesEachTargetAndWhetherAmaneMeetsIt(t *testing.T) {
 		{"start to first blocked answer (list loaded", "0.150 s", "0.03×", "≤ 0.2 s with 1M names: met"},
 		{"RSS after the miss phase", "90.0 MB", "0.23×", "≤ 100 MB after 1M unique names: not checked: amane was sent 2,000 unique names"},
 		{"server CPU per cached answer, at full load", "7.0 µs", "0.70×", ""},
+		{"of which anonymous (RssAnon", "6.0 MB", "0.60×", ""},
 	} {
 		t.Run(tc.label, func(t *testing.T) {
 			cells := tableRow(t, table, tc.label)
@@ -179,5 +180,37 @@ func TestTheTableGivesTheHarnessFloorBesideTheMissTarget(t *testing.T) {
 	summary, _, _ := strings.Cut(table, "All figures:")
 	if want := "latency avg 20.00 ms, p99 22.00 ms (median of 3)"; !strings.Contains(summary, want) {
 		t.Errorf("the targets part lacks the floor %q:\n%s", want, summary)
+	}
+}
+
+func TestTheFloodChecksRSSAfterAMillionUniqueNames(t *testing.T) {
+	b, phases := fakeBench(1_000_000)
+	b.cfg.floodTotal = targetFlood
+	// The fake samples sent 2,000 unique names each in the miss phase.
+	b.results["amane"].flood = flood{ran: true, miss: 2000, p: perf{sent: 998_000, completed: 998_000}, rss: 95 * mb}
+	b.results["unbound"].flood = flood{ran: true, miss: 2000, p: perf{sent: 600_000, completed: 590_000, lost: 10_000}, rss: 600 * mb}
+	table := b.table(phases, "dnsperf 2.10.0")
+	if cells := tableRow(t, table, "RSS after the flood"); cells[2] != "95.0 MB" || cells[4] != "600.0 MB" || cells[7] != "≤ 100 MB after 1,000,000 unique names: met" {
+		t.Errorf("flood RSS row %q: want amane 95.0 MB, unbound 600.0 MB, met", cells)
+	}
+	if cells := tableRow(t, table, "unique names sent in all"); cells[2] != "1,000,000" || cells[4] != "602,000" || cells[6] != "—" {
+		t.Errorf("unique names row %q: want amane 1,000,000 and unbound 602,000, no ratio", cells)
+	}
+	if cells := tableRow(t, table, "RSS after the miss phase"); cells[7] != "" {
+		t.Errorf("the miss phase's RSS still claims the flood target: %q", cells[7])
+	}
+	if !strings.Contains(table, "unbound flood: 10000 of 600000 queries lost") {
+		t.Errorf("no note says unbound lost flood queries:\n%s", table)
+	}
+	summary, _, _ := strings.Cut(table, "All figures:")
+	if want := "amane meets 7 of the 11 targets this run could check."; !strings.Contains(summary, want) {
+		t.Errorf("the targets table lacks %q:\n%s", want, summary)
+	}
+
+	// Short of a million, the figure says nothing of the target.
+	b.results["amane"].flood.p.sent = 500_000
+	table = b.table(phases, "dnsperf 2.10.0")
+	if cells := tableRow(t, table, "RSS after the flood"); cells[7] != "≤ 100 MB after 1,000,000 unique names: not checked: amane was sent 502,000 unique names in all" {
+		t.Errorf("target cell %q: a flood short of 1M names cannot check the target", cells[7])
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -185,26 +186,45 @@ func CPUTime(pid int) (time.Duration, error) {
 
 // Memory returns VmRSS and VmHWM (peak RSS) of the process, in bytes.
 func Memory(pid int) (rss, hwm int64, err error) {
+	v, err := status(pid, "VmRSS", "VmHWM")
+	return v[0], v[1], err
+}
+
+// Anonymous returns RssAnon of the process, in bytes: the part of its RSS
+// that is its own (heap, stacks), which the kernel can only reclaim by
+// swapping, against RssFile, the pages of its program and of the files it
+// maps, which the kernel can drop and read again.
+func Anonymous(pid int) (int64, error) {
+	v, err := status(pid, "RssAnon")
+	return v[0], err
+}
+
+// status reads the fields named keys (in kB) of /proc/PID/status, in
+// bytes, in the order of keys. A field missing from the file is an error.
+func status(pid int, keys ...string) ([]int64, error) {
+	vs := make([]int64, len(keys))
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return vs, err
 	}
+	found := 0
 	for _, line := range strings.Split(string(b), "\n") {
 		k, v, ok := strings.Cut(line, ":")
-		if !ok || (k != "VmRSS" && k != "VmHWM") {
+		i := slices.Index(keys, k)
+		if !ok || i < 0 {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("parsing %s: %w", k, err)
+			return vs, fmt.Errorf("parsing %s: %w", k, err)
 		}
-		if k == "VmRSS" {
-			rss = kb << 10
-		} else {
-			hwm = kb << 10
-		}
+		vs[i] = kb << 10
+		found++
 	}
-	return rss, hwm, nil
+	if found < len(keys) {
+		return vs, fmt.Errorf("/proc/%d/status lacks one of %v", pid, keys)
+	}
+	return vs, nil
 }
 
 // CPUBusy returns the time CPU cpu (a number, as for taskset) has spent on

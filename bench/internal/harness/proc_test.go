@@ -30,6 +30,9 @@ func TestChildStopsWithItsLifeline(t *testing.T) {
 			if rss, hwm, err := Memory(c.PID()); err != nil || rss == 0 || hwm < rss {
 				t.Fatalf("Memory = %d, %d, %v", rss, hwm, err)
 			}
+			if anon, err := Anonymous(c.PID()); err != nil || anon == 0 {
+				t.Fatalf("Anonymous = %d, %v", anon, err)
+			}
 			tc.end(c)
 			select {
 			case <-c.Exited():
