@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // OneClientLimits are the lines of AmaneConfig's [server] table that let one
@@ -18,10 +19,10 @@ const OneClientLimits = "rate_limit = 0 # per-client limit off: dnsperf is one c
 
 // AmaneConfig returns amane's TOML config: listen on listen, forward to
 // upstream (host:port) over UDP, cache on, OneClientLimits, state in
-// stateDir.
+// stateDir, clock in UTC (Household's schedules are placed in it).
 func AmaneConfig(stateDir, listen, upstream string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "state_dir = %q\n\n", stateDir)
+	fmt.Fprintf(&b, "state_dir = %q\ntimezone = \"UTC\"\n\n", stateDir)
 	fmt.Fprintf(&b, "[server]\nlisten = [%q]\nallow = [\"127.0.0.0/8\"]\n", listen)
 	b.WriteString(OneClientLimits + "\n")
 	fmt.Fprintf(&b, "[upstream]\nservers = [%q]\ntimeout = \"2s\"\n\n", "udp://"+upstream)
@@ -114,3 +115,36 @@ forward-zone:
     name: "."
     forward-addr: %s@%s
 `
+
+// Household returns the [[profile]], [[device]] and [[network]] tables of
+// PERFORMANCE.md's "realistic policy", under which its targets are set: 5
+// profiles, one per preset, each with a bedtime and a school-hours
+// schedule and two budgets; 20 devices; two school networks. It is the mix
+// of policy's BenchmarkDecide, as a config file.
+//
+// client, the load generator's address, is the first device, a parent's
+// phone on the adult profile: every answer it gets goes through a named
+// device's profile, its schedules and its budgets, as a home's do, while
+// the phases' answers stay those of a plain resolver (no safe-search
+// rewrite, no app blocked by name). The schedules are evaluated on every
+// answer but placed, in UTC (AmaneConfig's timezone), six to eight hours
+// after now, so that none applies during a run; the budgets are long
+// enough that a run never spends them.
+func Household(client string, now time.Time) string {
+	var b strings.Builder
+	from, to := now.UTC().Add(6*time.Hour).Format("15:04"), now.UTC().Add(8*time.Hour).Format("15:04")
+	for i, preset := range []string{"adult", "under-9", "9-12", "13-17", "school-lab"} {
+		fmt.Fprintf(&b, "[[profile]]\nname = \"p%d\"\npreset = %q\nallow = [\"khanacademy.org\"]\ndeny = [\"example-game.com\"]\n\n", i, preset)
+		fmt.Fprintf(&b, "[[profile.schedule]]\ndays = [\"all\"]\nfrom = %q\nto = %q\nblock = \"all\"\n\n", from, to)
+		fmt.Fprintf(&b, "[[profile.schedule]]\ndays = [\"weekdays\"]\nfrom = %q\nto = %q\nblock = [\"games\", \"social\"]\n\n", from, to)
+		b.WriteString("[[profile.budget]]\ncategories = [\"games\"]\nminutes = 600\n\n")
+		b.WriteString("[[profile.budget]]\ncategories = [\"video\", \"social\"]\nminutes = 600\nweekend_minutes = 900\n\n")
+	}
+	fmt.Fprintf(&b, "[[device]]\nname = \"d0\"\nip = %q\nprofile = \"p0\"\n\n", client)
+	for i := 1; i < 20; i++ {
+		fmt.Fprintf(&b, "[[device]]\nname = \"d%d\"\nip = \"192.168.1.%d\"\nmac = \"02:00:00:00:01:%02x\"\nprofile = \"p%d\"\n\n", i, 10+i, i, i%5)
+	}
+	b.WriteString("[[network]]\nname = \"room 3\"\ncidr = \"10.10.3.0/24\"\nprofile = \"p4\"\n\n")
+	b.WriteString("[[network]]\nname = \"school\"\ncidr = \"10.10.0.0/16\"\nprofile = \"p3\"\n")
+	return b.String()
+}
