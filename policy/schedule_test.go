@@ -194,3 +194,56 @@ func TestProfilesAllowDenyAndPresets(t *testing.T) {
 		})
 	}
 }
+
+// The schedule keeps what it found for the last minute it was asked about.
+// Asked at any second, in any zone, across a change of the clocks, it
+// says what a schedule that remembers nothing says.
+func TestAScheduleRemembersAMinuteAndNoMore(t *testing.T) {
+	cfgs := []ScheduleConfig{
+		{Days: []string{"sun", "mon", "tue", "wed", "thu"}, From: "21:00", To: "07:00", Block: CategorySpec{All: true}},
+		{Days: []string{"weekdays"}, From: "08:00", To: "16:30", Block: CategorySpec{Categories: []string{"games", "social"}}},
+		{Days: []string{"sat"}, From: "02:30", To: "02:31", Block: CategorySpec{Categories: []string{"video"}}},
+	}
+	fresh := func(t *testing.T) *schedule {
+		s, err := compileSchedule(cfgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &s
+	}
+	remembering := fresh(t)
+	for _, tc := range []struct {
+		tz    string
+		start time.Time // UTC
+	}{
+		{"Europe/Paris", time.Date(2026, 10, 24, 0, 0, 0, 0, time.UTC)},     // the clocks go back on the 25th
+		{"Europe/Paris", time.Date(2026, 3, 28, 0, 0, 0, 0, time.UTC)},      // and forward on the 29th
+		{"Africa/Casablanca", time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)}, // Ramadan's hour ends
+		{"Asia/Kathmandu", time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)},    // UTC+5:45
+	} {
+		loc := mustLoc(t, tc.tz)
+		stored := 0
+		// Every 7 s over two days: several answers a minute, and minutes on
+		// both sides of each boundary and of the change of the clocks.
+		for at := tc.start; at.Before(tc.start.Add(48 * time.Hour)); at = at.Add(7 * time.Second) {
+			lt := at.In(loc)
+			all, cats, services, next := remembering.at(lt)
+			wAll, wCats, wServices, wNext := fresh(t).at(lt)
+			if all != wAll || cats != wCats || services != wServices || next != wNext {
+				t.Fatalf("%s at %s: got %v %v %v %v, want %v %v %v %v", tc.tz, lt, all, cats, services, next, wAll, wCats, wServices, wNext)
+			}
+			if c := remembering.last.Load(); c != nil && c.minute == lt.Unix()/60 {
+				stored++
+			}
+		}
+		if stored == 0 {
+			t.Fatalf("%s: the schedule never remembered a minute", tc.tz)
+		}
+	}
+	// A minute remembered in one zone says nothing of another.
+	now := time.Date(2026, 12, 3, 20, 30, 0, 0, time.UTC)
+	remembering.at(now.In(mustLoc(t, "Europe/Paris"))) // 21:30 there: bedtime
+	if all, _, _, _ := remembering.at(now.In(mustLoc(t, "America/New_York"))); all {
+		t.Fatal("15:30 in New York is not bedtime; the minute remembered for Paris was reused")
+	}
+}
