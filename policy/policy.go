@@ -194,7 +194,7 @@ func NewSnapshot(cfg Config, set *blocklist.Set, mandatory blocklist.Categories,
 	}
 	snap := &Snapshot{
 		set: set, mandatory: mandatory | alwaysMandatory,
-		names:    flagSet(nil).add(cfg.AlwaysAllow, flagAlwaysAllow).add(contactNames, flagContact),
+		names:    flagSet{}.add(cfg.AlwaysAllow, flagAlwaysAllow).add(contactNames, flagContact),
 		feedCats: contacts.FeedCategories,
 		loc:      loc, id: compileIdentity(&cfg, profiles), answer: cfg.Filter.answer(), services: catalog.DefaultMatcher(),
 		profiles: profiles,

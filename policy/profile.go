@@ -35,28 +35,52 @@ type budget struct {
 
 // nameSet holds names that match themselves and their subdomains. It is
 // small (a profile's own allow and deny lists), so a map probed with each
-// suffix of the query is enough; the probes slice the name, not copy it.
-type nameSet map[string]struct{}
+// suffix of the query is enough; the probes slice the name, not copy it,
+// and skip a suffix of a length no name in the set has.
+type nameSet struct {
+	m    map[string]struct{}
+	lens lengths
+}
 
 func newNameSet(names []string) nameSet {
-	if len(names) == 0 {
-		return nil
-	}
-	s := nameSet{}
+	var s nameSet
 	for _, n := range names {
 		if norm, reason := blocklist.Normalize(n); reason == blocklist.ReasonNone {
-			s[norm] = struct{}{}
+			if s.m == nil {
+				s.m = map[string]struct{}{}
+			}
+			s.m[norm] = struct{}{}
+			s.lens.add(len(norm))
 		}
 	}
 	return s
 }
+
+// lengths is the set of the lengths of a set's names. A suffix of a
+// query whose length is not in it cannot be in the set, and costs no
+// hash: on a cached answer, hashing each suffix of the query for each
+// set was most of what the sets cost (issue 14).
+type lengths [4]uint64
+
+func (l *lengths) add(n int) {
+	if n < 256 {
+		l[n>>6] |= 1 << (n & 63)
+	}
+}
+
+// may reports whether a name of n bytes may be in the set. A name is at
+// most 253 bytes; a longer one is always probed.
+func (l *lengths) may(n int) bool { return n >= 256 || l[n>>6]&(1<<(n&63)) != 0 }
 
 // flagSet is a nameSet that says what each name is there for: the
 // snapshot's own lists (the bypass names, always_allow, the contact
 // domains) in one map, so that Decide looks a query's suffixes up once for
 // all three, not once each (three walks were a sixth of Decide's CPU on a
 // cached answer, issue 14).
-type flagSet map[string]nameFlags
+type flagSet struct {
+	m    map[string]nameFlags
+	lens lengths
+}
 
 type nameFlags uint8
 
@@ -66,28 +90,30 @@ const (
 	flagContact
 )
 
-// add puts names in s with flag f, making s if it is nil and names is not
-// empty.
+// add puts names in s with flag f.
 func (s flagSet) add(names []string, f nameFlags) flagSet {
 	for _, n := range names {
 		if norm, reason := blocklist.Normalize(n); reason == blocklist.ReasonNone {
-			if s == nil {
-				s = flagSet{}
+			if s.m == nil {
+				s.m = map[string]nameFlags{}
 			}
-			s[norm] |= f
+			s.m[norm] |= f
+			s.lens.add(len(norm))
 		}
 	}
 	return s
 }
 
 // of returns the flags of name and of every domain above it.
-func (s flagSet) of(name string) nameFlags {
-	if len(s) == 0 {
+func (s *flagSet) of(name string) nameFlags {
+	if len(s.m) == 0 {
 		return 0
 	}
 	var f nameFlags
 	for {
-		f |= s[name]
+		if s.lens.may(len(name)) {
+			f |= s.m[name]
+		}
 		i := strings.IndexByte(name, '.')
 		if i < 0 {
 			return f
@@ -96,13 +122,15 @@ func (s flagSet) of(name string) nameFlags {
 	}
 }
 
-func (s nameSet) has(name string) bool {
-	if len(s) == 0 {
+func (s *nameSet) has(name string) bool {
+	if len(s.m) == 0 {
 		return false
 	}
 	for {
-		if _, ok := s[name]; ok {
-			return true
+		if s.lens.may(len(name)) {
+			if _, ok := s.m[name]; ok {
+				return true
+			}
 		}
 		i := strings.IndexByte(name, '.')
 		if i < 0 {
