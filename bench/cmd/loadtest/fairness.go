@@ -168,7 +168,7 @@ func (b *bench) fairnessCase(ctx context.Context, upstream string, c fairnessCas
 		return res, err
 	}
 	p.name = "amane"
-	if err := setupAmane(p, c.repo, upstream, "", ""); err != nil {
+	if err := setupAmane(p, c.repo, upstream, "", "", nil); err != nil {
 		return res, err
 	}
 	if p.missing != "" {

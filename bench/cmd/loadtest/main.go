@@ -193,7 +193,7 @@ func (b *bench) runLoad(ctx context.Context, upBin string, popular []string) (st
 		return "", err
 	}
 	b.listNames = len(lists.names())
-	if err := b.setupPeers(upstream, lists); err != nil {
+	if err := b.setupPeers(upstream, lists, socialNames(popular[:min(cfg.names, len(popular))])); err != nil {
 		return "", err
 	}
 	for _, p := range b.peers {
@@ -251,8 +251,9 @@ func (b *bench) runLoad(ctx context.Context, upBin string, popular []string) (st
 	return b.table(phases, dnsperfVersion()), nil
 }
 
-// setupPeers prepares each server named in -servers.
-func (b *bench) setupPeers(upstream string, lists *lists) error {
+// setupPeers prepares each server named in -servers; social are the names
+// amane's household counts as social media (socialNames).
+func (b *bench) setupPeers(upstream string, lists *lists, social []string) error {
 	for _, name := range b.cfg.servers {
 		p, err := newPeer(strings.TrimSpace(name), b.cfg.out)
 		if err != nil {
@@ -260,7 +261,7 @@ func (b *bench) setupPeers(upstream string, lists *lists) error {
 		}
 		switch p.name {
 		case "amane":
-			err = setupAmane(p, b.cfg.repo, upstream, b.cfg.amaneConfig, lists.amaneFile())
+			err = setupAmane(p, b.cfg.repo, upstream, b.cfg.amaneConfig, lists.amaneFile(), social)
 		case "dnsmasq":
 			err = setupDnsmasq(p, upstream, lists.dnsmasqFile())
 		case "unbound":

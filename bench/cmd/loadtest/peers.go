@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/amane-dns/amane/bench/internal/harness"
@@ -46,7 +47,7 @@ func newPeer(name, out string) (*peer, error) {
 // "not built" and the build output is in its directory. The list is loaded
 // by extraConfig when there is one, else from listFile (domains format),
 // when not "", as a malware list: a category every profile blocks.
-func setupAmane(p *peer, repo, upstream, extraConfig, listFile string) error {
+func setupAmane(p *peer, repo, upstream, extraConfig, listFile string, social []string) error {
 	bin := filepath.Join(p.dir, "amane")
 	if out, err := harness.AmaneBuild(context.Background(), repo, bin).CombinedOutput(); err != nil {
 		os.WriteFile(filepath.Join(p.dir, "build.log"), out, 0o644)
@@ -57,6 +58,16 @@ func setupAmane(p *peer, repo, upstream, extraConfig, listFile string) error {
 	// PERFORMANCE.md's targets are for a realistic policy: dnsperf's
 	// address is a named device, among 20, of 5 profiles.
 	cfg += "\n" + harness.Household("127.0.0.1", time.Now())
+	if len(social) > 0 {
+		// Social media, as a home's category lists would say: their answers
+		// spend the household's video-and-social budget, as a child's
+		// visits do. Not a block list: the other servers answer them alike.
+		path := filepath.Join(p.dir, "social.domains")
+		if err := os.WriteFile(path, []byte(strings.Join(social, "\n")+"\n"), 0o644); err != nil {
+			return err
+		}
+		cfg += fmt.Sprintf("\n[[list]]\nname = \"bench-social\"\ncategory = \"social\"\npath = %q\nformat = \"domains\"\n", path)
+	}
 	if extraConfig != "" {
 		extra, err := os.ReadFile(extraConfig)
 		if err != nil {

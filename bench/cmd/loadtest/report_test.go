@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +214,15 @@ func TestTheFloodChecksRSSAfterAMillionUniqueNames(t *testing.T) {
 	table = b.table(phases, "dnsperf 2.10.0")
 	if cells := tableRow(t, table, "RSS after the flood"); cells[7] != "≤ 100 MB after 1,000,000 unique names: not checked: amane was sent 502,000 unique names in all" {
 		t.Errorf("target cell %q: a flood short of 1M names cannot check the target", cells[7])
+	}
+}
+
+func TestSocialNamesAreEveryTenthCachedName(t *testing.T) {
+	var cached []string
+	for i := range 25 {
+		cached = append(cached, fmt.Sprintf("n%d.example", i))
+	}
+	if got := socialNames(cached); !slices.Equal(got, []string{"n0.example", "n10.example", "n20.example"}) {
+		t.Errorf("got %q", got)
 	}
 }
