@@ -54,7 +54,7 @@ func TestDailyBudgets(t *testing.T) {
 	})
 	t.Run("several names in one minute count one minute", func(t *testing.T) {
 		play(s, u, monday.Add(10*time.Second), monday.Add(50*time.Second))
-		if used, _ := u.used(UseKey{Device: "tablet"}, monday); used != 1 {
+		if used, _, _ := u.used(UseKey{Device: "tablet"}, monday); used != 1 {
 			t.Fatalf("%d minutes used", used)
 		}
 	})
@@ -120,11 +120,11 @@ func TestUsageSurvivesARestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if used, granted := again.used(UseKey{Device: "tablet"}, monday.Add(time.Hour)); used != 2 || granted != 7 {
+	if used, granted, _ := again.used(UseKey{Device: "tablet"}, monday.Add(time.Hour)); used != 2 || granted != 7 {
 		t.Fatalf("after a restart: %d used, %d granted", used, granted)
 	}
 	tomorrow, _ := NewUsage(db, casa, monday.Add(24*time.Hour))
-	if used, _ := tomorrow.used(UseKey{Device: "tablet"}, monday.Add(24*time.Hour)); used != 0 {
+	if used, _, _ := tomorrow.used(UseKey{Device: "tablet"}, monday.Add(24*time.Hour)); used != 0 {
 		t.Fatalf("yesterday's use counted today: %d", used)
 	}
 }
@@ -138,22 +138,46 @@ func TestTheClockSteppingBackAndLeapDays(t *testing.T) {
 	t.Run("a clock stepped back neither erases the minutes used nor counts one twice", func(t *testing.T) {
 		play(s, u, monday.Add(-10*time.Minute))
 		play(s, u, monday.Add(-10*time.Minute).Add(20*time.Second))
-		if used, _ := u.used(UseKey{Device: "tablet"}, monday); used != 3 {
+		if used, _, _ := u.used(UseKey{Device: "tablet"}, monday); used != 3 {
 			t.Fatalf("%d minutes used, want 3 (two, then one more for the stepped-back minute)", used)
 		}
 	})
 	t.Run("the 29th of February is a day like another", func(t *testing.T) {
 		leap := time.Date(2028, 2, 29, 23, 59, 30, 0, casa) // a Tuesday
 		play(s, u, leap)
-		if used, _ := u.used(UseKey{Device: "tablet"}, leap); used != 1 {
+		if used, _, _ := u.used(UseKey{Device: "tablet"}, leap); used != 1 {
 			t.Fatalf("%d minutes on 29 February", used)
 		}
 		next := time.Date(2028, 3, 1, 0, 0, 30, 0, casa)
 		if d := s.Decide(tablet, "play.game.example", 1, next); d.Action != Allow {
 			t.Fatalf("1 March: %+v", d)
 		}
-		if used, _ := u.used(UseKey{Device: "tablet"}, next); used != 0 {
+		if used, _, _ := u.used(UseKey{Device: "tablet"}, next); used != 0 {
 			t.Fatalf("29 February's use counted on 1 March: %d", used)
 		}
 	})
+}
+
+// Once a device's minute is counted, its other answers in that minute say
+// so, and the resolver sends nothing more for them.
+func TestADecisionSaysWhenItsMinuteIsAlreadyCounted(t *testing.T) {
+	casa := mustLoc(t, "Africa/Casablanca")
+	monday := time.Date(2026, 11, 23, 17, 0, 0, 0, casa)
+	u, _ := NewUsage(nil, casa, monday)
+	s := budgetSnapshot(t, u)
+	d := s.Decide(tablet, "play.game.example", 1, monday)
+	if !d.Budgeted || d.Counted {
+		t.Fatalf("first answer of the minute: %+v; want budgeted, not yet counted", d)
+	}
+	u.record(Use{Key: d.Use, At: monday})
+	if d := s.Decide(tablet, "www.game.example", 1, monday.Add(59*time.Second)); !d.Budgeted || !d.Counted {
+		t.Fatalf("same minute, once recorded: %+v; want counted", d)
+	}
+	if d := s.Decide(tablet, "play.game.example", 1, monday.Add(time.Minute)); !d.Budgeted || d.Counted {
+		t.Fatalf("the next minute: %+v; want not counted yet", d)
+	}
+	// The count itself is the usage's: one minute so far.
+	if used, _, _ := u.used(d.Use, monday.Add(time.Minute)); used != 1 {
+		t.Fatalf("%d minutes used, want 1", used)
+	}
 }

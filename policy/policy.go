@@ -8,6 +8,12 @@
 //
 // It works on lower-case names without a trailing dot, netip.Addr and
 // time.Time, and never imports a DNS wire library.
+//
+// Decide runs on every answer, within PERFORMANCE.md's 300 ns. A
+// snapshot changes nothing once built but one memo: each schedule keeps
+// its verdict for the current minute, which only the clock can change, so
+// that the calendar is worked out (and one small record allocated) once a
+// minute, not once an answer.
 package policy
 
 import (
@@ -96,9 +102,12 @@ type Decision struct {
 	// host (a constant; no allocation).
 	Target string
 	// Use, when Budgeted, is the budget this answer spends time from: the
-	// resolver records it (Decide itself changes nothing).
+	// resolver records it (Decide itself changes nothing), unless Counted
+	// says the budget already counts this minute for the device, which
+	// one more use cannot change: a device asks many names a minute.
 	Use      UseKey
 	Budgeted bool
+	Counted  bool
 	// Exempt says which exemption let the name through, if any.
 	Exempt Exempt
 	// Service is 1 + the catalog index of the app that blocked the name
@@ -428,7 +437,7 @@ func (s *Snapshot) Decide(c Client, name string, qtype uint16, now time.Time) De
 		if spent, dd := s.budget(p, c, dev, m.Categories, apps, now, lt); spent {
 			return dd
 		} else if dd.Budgeted {
-			ok.Use, ok.Budgeted = dd.Use, true
+			ok.Use, ok.Budgeted, ok.Counted = dd.Use, true, dd.Counted
 			if next == 0 || next > budgetTTL {
 				ok.TTLCap = budgetTTL
 			}
@@ -456,13 +465,13 @@ func (s *Snapshot) budget(p *profile, c Client, dev string, cats blocklist.Categ
 		if wd := lt.Weekday(); wd == time.Saturday || wd == time.Sunday {
 			allowance = b.weekend
 		}
-		used, granted := s.usage.used(key, now)
+		used, granted, counted := s.usage.used(key, now)
 		if used >= allowance+granted {
 			midnight := time.Date(lt.Year(), lt.Month(), lt.Day()+1, 0, 0, 0, 0, lt.Location())
 			return true, Decision{Action: Block, Why: ByBudget, Categories: cats & b.cats,
 				Service: uint16(apps.And(b.services).First() + 1), TTLCap: midnight.Sub(lt)}
 		}
-		d.Use, d.Budgeted = key, true
+		d.Use, d.Budgeted, d.Counted = key, true, counted
 	}
 	return false, d
 }

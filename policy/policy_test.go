@@ -142,7 +142,7 @@ func TestDecideAllocatesNothing(t *testing.T) {
 		t.Fatalf("games should be budgeted: %+v", d)
 	}
 	p.usage.record(Use{Key: d.Use, At: now})
-	if used, _ := p.usage.used(d.Use, now); used != 1 {
+	if used, _, _ := p.usage.used(d.Use, now); used != 1 {
 		t.Fatalf("%d minutes used", used)
 	}
 	if n := testing.AllocsPerRun(1000, func() { p.Decide(c, "play.game.example", 1, now) }); n != 0 {

@@ -59,11 +59,15 @@ type Usage struct {
 	db  *bolt.DB // nil: kept in memory only
 	loc *time.Location
 
-	mu    sync.RWMutex // guards following
-	day   string       // the local day the counts are for, "2026-11-23"
-	date  int          // the same day as a number, 20261123: Decide compares it without allocating
-	uses  map[UseKey]*usage
-	dirty bool
+	mu   sync.RWMutex // guards following
+	day  string       // the local day the counts are for, "2026-11-23"
+	date int          // the same day as a number, 20261123
+	// from and to bound the day in Unix seconds: Decide checks that an
+	// answer falls in it with two comparisons, not by placing it on the
+	// calendar.
+	from, to int64
+	uses     map[UseKey]*usage
+	dirty    bool
 }
 
 // NewUsage loads today's counts from db (nil for memory only).
@@ -134,8 +138,18 @@ func dateOf(t time.Time, loc *time.Location) int {
 }
 
 func (u *Usage) setDay(now time.Time) {
+	lt := now.In(u.loc)
 	u.date = dateOf(now, u.loc)
-	u.day = now.In(u.loc).Format(time.DateOnly)
+	u.day = lt.Format(time.DateOnly)
+	y, m, d := lt.Date()
+	u.from = time.Date(y, m, d, 0, 0, 0, 0, u.loc).Unix()
+	u.to = time.Date(y, m, d+1, 0, 0, 0, 0, u.loc).Unix()
+}
+
+// todayLocked reports whether now falls on the day the counts are for.
+func (u *Usage) todayLocked(now time.Time) bool {
+	s := now.Unix()
+	return s >= u.from && s < u.to
 }
 
 // rollover starts a new day's counts at local midnight. A clock that is
@@ -144,7 +158,7 @@ func (u *Usage) rolloverLocked(now time.Time) {
 	if now.Before(saneAfter) {
 		return
 	}
-	if dateOf(now, u.loc) != u.date {
+	if !u.todayLocked(now) {
 		u.setDay(now)
 		u.uses, u.dirty = map[UseKey]*usage{}, true
 	}
@@ -193,16 +207,16 @@ func (u *Usage) Grant(k UseKey, minutes int, now time.Time) error {
 
 // used returns the minutes used and granted today; it is the one read of
 // the usage counters that Decide makes.
-func (u *Usage) used(k UseKey, now time.Time) (used, granted int) {
+func (u *Usage) used(k UseKey, now time.Time) (used, granted int, counted bool) {
 	if u == nil {
-		return 0, 0
+		return 0, 0, false
 	}
 	u.mu.RLock()
 	defer u.mu.RUnlock()
-	if x, ok := u.uses[k]; ok && (now.Before(saneAfter) || dateOf(now, u.loc) == u.date) {
-		return int(x.minutes), int(x.granted)
+	if x, ok := u.uses[k]; ok && (now.Before(saneAfter) || u.todayLocked(now)) {
+		return int(x.minutes), int(x.granted), x.last == now.Unix()/60
 	}
-	return 0, 0
+	return 0, 0, false
 }
 
 // Run records uses until uses is closed, flushing to bbolt every flush

@@ -254,7 +254,7 @@ func (h *Handler) prepareAt(q *query, dst []byte, now time.Time) (out []byte, do
 	// family's devices out of it).
 	q.pol = pol
 	q.decision = pol.Decide(q.client, q.name, q.req.qtype, now)
-	if q.decision.Budgeted && h.uses != nil {
+	if q.decision.Budgeted && !q.decision.Counted && h.uses != nil {
 		select {
 		case h.uses <- policy.Use{Key: q.decision.Use, At: now}:
 		default:
