@@ -59,9 +59,8 @@ type Usage struct {
 	db  *bolt.DB // nil: kept in memory only
 	loc *time.Location
 
-	mu   sync.RWMutex // guards following
-	day  string       // the local day the counts are for, "2026-11-23"
-	date int          // the same day as a number, 20261123
+	mu  sync.RWMutex // guards following
+	day string       // the local day the counts are for, "2026-11-23"
 	// from and to bound the day in Unix seconds: Decide checks that an
 	// answer falls in it with two comparisons, not by placing it on the
 	// calendar.
@@ -130,16 +129,8 @@ func splitZero(b []byte) []string {
 	return append(out, string(b[start:]))
 }
 
-// dateOf is the local day of t as a number (20261123), computed without
-// allocating: Decide compares it on every budgeted answer.
-func dateOf(t time.Time, loc *time.Location) int {
-	y, m, d := t.In(loc).Date()
-	return y*10000 + int(m)*100 + d
-}
-
 func (u *Usage) setDay(now time.Time) {
 	lt := now.In(u.loc)
-	u.date = dateOf(now, u.loc)
 	u.day = lt.Format(time.DateOnly)
 	y, m, d := lt.Date()
 	u.from = time.Date(y, m, d, 0, 0, 0, 0, u.loc).Unix()

@@ -124,7 +124,8 @@ forward-zone:
 //
 // client, the load generator's address, is the first device, a parent's
 // phone on the adult profile: every answer it gets goes through a named
-// device's profile, its schedules and its budgets, as a home's do, while
+// device's profile and its schedules, and an answer in a budgeted
+// category (the load test's social list) through its budgets, while
 // the phases' answers stay those of a plain resolver (no safe-search
 // rewrite, no app blocked by name). The schedules are evaluated on every
 // answer but placed, in UTC (AmaneConfig's timezone), six to eight hours
