@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"maps"
 	"os"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,10 @@ type source struct {
 // makes, and IN_DELETE: a list or a config deleted keeps what was read.
 const mask = unix.IN_MODIFY | unix.IN_CLOSE_WRITE | unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_ONLYDIR
 
+// maxEvent is the longest event the kernel queues: a name of NAME_MAX
+// bytes, its NUL, padded to 16.
+const maxEvent = unix.SizeofInotifyEvent + unix.NAME_MAX + 1
+
 func open(dirs []string, want map[string]map[string]bool) (*source, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
@@ -39,7 +44,11 @@ func open(dirs []string, want map[string]map[string]bool) (*source, error) {
 			unix.Close(fd)
 			return nil, &os.PathError{Op: "watch", Path: dir, Err: err}
 		}
-		s.want[int32(wd)] = want[dir]
+		// Two paths to one directory (a symbolic link) share its watch.
+		if s.want[int32(wd)] == nil {
+			s.want[int32(wd)] = map[string]bool{}
+		}
+		maps.Copy(s.want[int32(wd)], want[dir])
 	}
 	s.f = os.NewFile(uintptr(fd), "inotify") // non-blocking: read through the poller
 	return s, nil
@@ -49,8 +58,7 @@ func open(dirs []string, want map[string]map[string]bool) (*source, error) {
 // watched file, then leaves the queue for rest, until ctx ends or the
 // source is closed.
 func (s *source) read(ctx context.Context, rest time.Duration, seen chan<- struct{}) {
-	// Room for 60 events of the longest names, hundreds of usual ones; what
-	// does not fit is read next time.
+	// Room for 60 events of the longest names, hundreds of usual ones.
 	buf := make([]byte, 16<<10)
 	t := time.NewTimer(time.Hour)
 	t.Stop()
@@ -68,6 +76,9 @@ func (s *source) read(ctx context.Context, rest time.Duration, seen chan<- struc
 		}
 		if s.relevant(buf[:n]) {
 			signal(seen)
+		}
+		if n > len(buf)-maxEvent {
+			continue // more may wait: the rest comes once the queue is read, so that it never overflows for it
 		}
 		if !pause(ctx, t, rest) {
 			return

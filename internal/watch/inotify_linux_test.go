@@ -2,9 +2,11 @@ package watch
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -93,4 +95,57 @@ func TestABusyNeighbourWakesTheWatchOncePerRest(t *testing.T) {
 	if n := w.src.reads.Load(); n > 10 {
 		t.Errorf("the watch read its queue %d times for %d writes to another file and one save", n, writes)
 	}
+}
+
+// TestTheQueueIsReadToItsEndBeforeARest: a rest starts once the kernel's
+// queue is read to its end, so that a directory busy with many files (more
+// events than one read takes) neither overflows the queue nor hides a save
+// behind them until the next rest ends.
+func TestTheQueueIsReadToItsEndBeforeARest(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "amane.toml")
+	if err := os.WriteFile(path, []byte("# v1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, err := Open([]string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.rest = time.Hour // a save seen only after a rest is not seen in this test
+	// Before Run reads anything: 2,000 new files (4,000 events, several
+	// reads' worth), then the save.
+	for i := range 2000 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("session-%04d.tmp", i)), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(path, []byte("# v2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitChange(t, run(t, w), "a save behind 4,000 other events")
+	if n := w.src.reads.Load(); n < 3 {
+		t.Errorf("the events were read in %d reads: the test did not fill one", n)
+	}
+}
+
+func TestTwoPathsToOneDirectoryShareItsWatch(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(t.TempDir(), "lists")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	a, b := filepath.Join(dir, "a.txt"), filepath.Join(link, "b.txt")
+	w, err := Open([]string{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	changed := run(t, w)
+	waitChange(t, changed, "a write to the first path's file")
+	if err := os.WriteFile(filepath.Join(dir, "b.txt"), []byte("b.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitChange(t, changed, "a write to the second path's file")
 }

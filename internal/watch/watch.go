@@ -8,10 +8,10 @@
 // and a busy neighbour (a log, a leases file, a program's output) may be
 // written thousands of times a second. So on Linux the watch reads the
 // kernel's queue itself (inotify_linux.go), drops the other files' events
-// where it reads them, and reads at most once per rest (100 ms): meanwhile
-// the kernel folds a file's repeated event into one, and a busy neighbour
-// costs amane ten wakeups a second, not one per write. Elsewhere it goes
-// through fsnotify (fsnotify_other.go).
+// where it reads them, and once it has read the queue to its end leaves it
+// for a rest (100 ms): meanwhile the kernel folds a file's repeated event
+// into one, and a busy neighbour costs amane ten wakeups a second, not one
+// per write. Elsewhere it goes through fsnotify (fsnotify_other.go).
 package watch
 
 import (
