@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -72,7 +73,10 @@ type results struct {
 	hwm            int64            // VmHWM at the end
 	flood          flood            // the flood after the miss phase (flood.go)
 	samples        map[string][]sample
-	failed         string // why it stopped being measured, if it did
+	// Of the runs measured again for the host's steal (measureQuiet), by
+	// phase: how many, and the unique names the runs not kept were sent.
+	remeasured, unkeptSent map[string]int
+	failed                 string // why it stopped being measured, if it did
 }
 
 // phase is one kind of load: its fixed-rate and its full-load runs.
@@ -95,8 +99,12 @@ type bench struct {
 	listNames  int    // names in the list, 0 without one
 	listOrigin string // how the list was made, for the table's heading; "" for a -list file
 
-	upstreamPort int    // the fake upstream's port, of the load test
-	floor        []perf // the fake upstream alone at the miss phase's fixed rate, each repetition
+	upstreamPort    int    // the fake upstream's port, of the load test
+	floor           []perf // the fake upstream alone at the miss phase's fixed rate, each repetition
+	floorRemeasured int    // floor runs measured again for the host's steal
+
+	// measureRun is measure, or a test's stand-in for it.
+	measureRun func(ctx context.Context, p *peer, ph phase, data string, rep int) (sample, error)
 }
 
 // startUpstream runs the fake upstream binary on the client CPU, so that its
@@ -128,7 +136,7 @@ func (b *bench) startUpstream(ctx context.Context, name, bin string, prefix []st
 // a boot from the compiled copy, the one every later boot makes. The
 // results are never nil, even with an error.
 func (b *bench) startPeer(ctx context.Context, p *peer, firstListed string) (*results, error) {
-	r := &results{rssAfter: map[string]int64{}, samples: map[string][]sample{}}
+	r := &results{rssAfter: map[string]int64{}, samples: map[string][]sample{}, remeasured: map[string]int{}, unkeptSent: map[string]int{}}
 	if p.restart {
 		c, ready, err := b.startOnce(ctx, p, p.name+"-compiling", firstListed)
 		if err != nil {
@@ -230,7 +238,7 @@ func (b *bench) runPhase(ctx context.Context, ph phase) error {
 			if ph.name == "blocked" && !p.lists {
 				continue
 			}
-			s, err := b.measure(ctx, p, ph, data, rep)
+			s, err := b.measureQuiet(ctx, p, ph, data, rep)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -258,6 +266,50 @@ func (b *bench) runPhase(ctx context.Context, ph phase) error {
 	}
 	return nil
 }
+
+// measureQuiet is measure, done again when the host took more than
+// cfg.stealLimit of the CPUs during the fixed-rate run, which gives the
+// latencies and the CPU per answer: up to cfg.stealRetries times, keeping
+// the run the host took least from. The rule looks at the host, never at
+// the figures, and is the same for every server; the table says how many
+// runs were measured again. A phase of unique names takes fresh ones for
+// each new try, so that no try answers from what another put in the cache.
+func (b *bench) measureQuiet(ctx context.Context, p *peer, ph phase, data string, rep int) (sample, error) {
+	measure := b.measureRun
+	if measure == nil {
+		measure = b.measure
+	}
+	best, err := measure(ctx, p, ph, data, rep)
+	for try := 1; err == nil && try <= b.cfg.stealRetries && stolen(best) > b.cfg.stealLimit; try++ {
+		r := b.results[p.name]
+		r.remeasured[ph.name]++
+		b.log.Info("run again", "server", p.name, "phase", ph.name, "rep", rep+1,
+			"steal", fmt.Sprintf("%.1f%%", 100*stolen(best)), "limit", fmt.Sprintf("%.1f%%", 100*b.cfg.stealLimit))
+		d := data
+		if ph.unique {
+			if d, err = ph.data(rep + try*b.cfg.runs); err != nil {
+				return best, err
+			}
+		}
+		s, err := measure(ctx, p, ph, d, rep)
+		if ph.unique {
+			os.Remove(d + ".fixed")
+			os.Remove(d + ".full")
+		}
+		if err != nil {
+			return s, err
+		}
+		if stolen(s) < stolen(best) {
+			best, s = s, best
+		}
+		r.unkeptSent[ph.name] += s.fixed.sent + s.full.sent
+	}
+	return best, err
+}
+
+// stolen is the share of the fixed-rate run the host took from the
+// servers' CPU and dnsperf's, both added.
+func stolen(s sample) float64 { return float64(s.fixedSteal) / float64(max(1, s.fixedWall)) }
 
 // measure runs the fixed-rate run (for CPU per query and latency) and then
 // the full-load run (for qps) of ph against p. Unique names are read in
@@ -324,9 +376,22 @@ func (b *bench) measureFloor(ctx context.Context, ph phase, data string, rep int
 	if ph.unique {
 		l.data = data + ".fixed"
 	}
-	p, err := runDnsperf(ctx, b.cfg.clientCPU, b.cfg.out, fmt.Sprintf("upstream-alone-%s-%d-fixed", ph.name, rep+1), l, b.upstreamPort)
-	if err != nil {
-		return fmt.Errorf("the fake upstream alone: %w", err)
+	// Measured again, as the servers' runs are, when the host took more
+	// than the limit; the least disturbed is kept.
+	var p perf
+	least := math.Inf(1)
+	for try := 0; try <= b.cfg.stealRetries && least > b.cfg.stealLimit; try++ {
+		if try > 0 {
+			b.floorRemeasured++
+		}
+		before, start := b.stealNow(), time.Now()
+		q, err := runDnsperf(ctx, b.cfg.clientCPU, b.cfg.out, fmt.Sprintf("upstream-alone-%s-%d-%d-fixed", ph.name, rep+1, try+1), l, b.upstreamPort)
+		if err != nil {
+			return fmt.Errorf("the fake upstream alone: %w", err)
+		}
+		if st := float64(b.stealNow()-before) / float64(max(1, time.Since(start))); st < least {
+			p, least = q, st
+		}
 	}
 	b.floor = append(b.floor, p)
 	b.log.Info("run", "server", "fake upstream alone", "phase", ph.name, "rep", rep+1, "p99", p.p99Latency)

@@ -40,6 +40,8 @@ type config struct {
 	serverCPU, clientCPU    string
 	floodTotal              int           // unique names each server is sent in all, miss phase and flood; 0 skips the flood
 	floodLimit              time.Duration // the flood's longest run
+	stealLimit              float64       // host steal, share of a fixed-rate run, above which it is measured again
+	stealRetries            int           // how many times a run is measured again, at most
 
 	fairness     bool // run the fairness scenario (fairness.go) after the load test
 	fairnessOnly bool // run the fairness scenario alone
@@ -76,6 +78,9 @@ func parseFlags() config {
 	flag.IntVar(&c.floodTotal, "flood-total", targetFlood, "after the miss phase, send each server the unique names it lacks to have been sent `N` in all, at full load, "+
 		"then read its RSS (the target \"RSS after a flood of 1M unique names\"); 0 skips it")
 	flag.DurationVar(&c.floodLimit, "flood-limit", time.Minute, "longest flood run, per server (a slow server is sent fewer names, and the table says how many)")
+	flag.Float64Var(&c.stealLimit, "steal-limit", 0.02, "measure a run again when the host took more than this `share` of its fixed-rate run from the servers' and dnsperf's CPUs (steal, "+
+		"both added): its latencies would be the host's")
+	flag.IntVar(&c.stealRetries, "steal-retries", 2, "how many times, at most, a run is measured again for the host's steal (the least disturbed is kept); 0 never")
 	flag.BoolVar(&c.fairness, "fairness", true, "after the load test, run the fairness scenario: a victim and a flooder behind one forwarder, amane only; -fairness=false skips it")
 	flag.BoolVar(&c.fairnessOnly, "fairness-only", false, "run the fairness scenario alone, no load test")
 	flag.DurationVar(&c.fairDuration, "fair-duration", 10*time.Second, "length of each fairness run")

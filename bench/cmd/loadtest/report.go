@@ -100,7 +100,7 @@ func (b *bench) rows(phases []phase) []row {
 	for _, ph := range phases {
 		rs = append(rs, row{label: fmt.Sprintf("(host steal on CPUs %s and %s during the fixed-rate %s runs, both added, share of the run)", b.cfg.serverCPU, b.cfg.clientCPU, ph.name),
 			lower: true, phase: ph.name, noRatio: true, format: percent1,
-			each: func(s sample) float64 { return float64(s.fixedSteal) / float64(max(1, s.fixedWall)) }})
+			each: stolen})
 	}
 	return rs
 }
@@ -174,6 +174,7 @@ func (b *bench) sent(server, phase string) int {
 		for _, s := range r.samples[phase] {
 			n += s.fixed.sent + s.full.sent
 		}
+		n += r.unkeptSent[phase]
 	}
 	return n
 }
@@ -266,6 +267,7 @@ func (b *bench) table(phases []phase, version string) string {
 	rows := b.rows(phases)
 	sb.WriteString(b.targets(rows))
 	sb.WriteString(b.floorLine())
+	sb.WriteString(b.remeasuredLine(phases))
 	names := make([]string, len(b.peers))
 	for i, p := range b.peers {
 		names[i] = p.name
@@ -337,6 +339,36 @@ func (b *bench) floorLine() string {
 	}
 	return fmt.Sprintf("\nThe harness's floor: dnsperf asking the fake upstream directly (no server between), same names and rate as the miss runs: "+
 		"latency avg %s, p99 %s (median of %d). No server's miss latency can be below it.\n", millis(median(avg)), millis(median(p99)), len(b.floor))
+}
+
+// remeasuredLine says how many runs were measured again because the host
+// took more than the limit from them (measureQuiet), so that a reader knows
+// how quiet the machine was; "" if none was.
+func (b *bench) remeasuredLine(phases []phase) string {
+	var parts []string
+	for _, p := range b.peers {
+		r := b.results[p.name]
+		if r == nil {
+			continue
+		}
+		var each []string
+		for _, ph := range phases {
+			if n := r.remeasured[ph.name]; n > 0 {
+				each = append(each, fmt.Sprintf("%s %d", ph.name, n))
+			}
+		}
+		if len(each) > 0 {
+			parts = append(parts, p.name+": "+strings.Join(each, ", "))
+		}
+	}
+	if b.floorRemeasured > 0 {
+		parts = append(parts, fmt.Sprintf("the floor: %d", b.floorRemeasured))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\nRuns measured again because the host took more than %.1f%% of a fixed-rate run from the CPUs (steal), "+
+		"the least disturbed of up to %d kept: %s.\n", 100*b.cfg.stealLimit, b.cfg.stealRetries+1, strings.Join(parts, "; "))
 }
 
 // verdict is the target cell of rw: the target and whether amane's figure
