@@ -151,14 +151,17 @@ type udpBatch struct {
 const coalesceAfter = 2
 
 // coalescePause is how long a busy read loop lets datagrams gather before
-// it reads again. Asked for 100 µs, a pause lasts about 190 µs (the
-// kernel's 50 µs of timer slack, and a virtual machine's timer): about
-// what a NIC's interrupt moderation adds, and a fifth of the 1 ms an
-// answer from the cache may take (PERFORMANCE.md). At 40,000 cached
-// answers a second it took CPU per answer from 0.89× unbound's to 0.73×
-// in alternated runs (50 µs: 0.83×; bench/run.sh, four runs: 0.76× to
-// 0.80×), and the loop's wakeups from 6,900 to 3,500 a second.
-const coalescePause = 100 * time.Microsecond
+// it reads again. Asked for 200 µs, a pause lasts about 295 µs here (the
+// kernel's 50 µs of timer slack, and a virtual machine's timer): less than
+// a third of the 1 ms an answer from the cache may take (PERFORMANCE.md),
+// and only for what arrives while a busy loop pauses. At 40,000 cached
+// answers a second: 50 µs took CPU per answer from 0.89× unbound's to
+// 0.83×, 100 µs to 0.73–0.81× (bench/run.sh), and 200 µs took 10–14% off
+// 100 µs's (10.48–10.93 µs to 9.30–9.83, nine alternated pairs), the mean
+// latency from 0.21 to 0.29 ms and the p99 not at all (0.73 / 0.73 ms to
+// 0.67 / 0.60 in the quietest pairs): fewer wakeups, less to wait behind.
+// The loop does not pause while a miss waits for its upstream.
+const coalescePause = 200 * time.Microsecond
 
 // pauseForMore sleeps for coalescePause without giving up the scheduler
 // slot: the read loop has just sent every reply it had, so nothing of its
