@@ -64,15 +64,7 @@ func TestOnlyTheWatchedFilesEventsAreChanges(t *testing.T) {
 // bench's output file beside a list cost amane 3,600 wakeups a second. A
 // save of the watched file after them is still seen.
 func TestABusyNeighbourWakesTheWatchOncePerRest(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "list.txt")
-	if err := os.WriteFile(path, []byte("one.example\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	w, err := Open([]string{path})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, path, w := watched(t, "list.txt")
 	w.rest = rest * 3 // room for the writes below on a slow machine; not asserted
 	changed := run(t, w)
 	log, err := os.Create(filepath.Join(dir, "dnsperf.out"))
@@ -102,15 +94,7 @@ func TestABusyNeighbourWakesTheWatchOncePerRest(t *testing.T) {
 // events than one read takes) neither overflows the queue nor hides a save
 // behind them until the next rest ends.
 func TestTheQueueIsReadToItsEndBeforeARest(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "amane.toml")
-	if err := os.WriteFile(path, []byte("# v1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	w, err := Open([]string{path})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, path, w := watched(t, "amane.toml")
 	w.rest = time.Hour // a save seen only after a rest is not seen in this test
 	// Before Run reads anything: 2,000 new files (4,000 events, several
 	// reads' worth), then the save.

@@ -23,6 +23,21 @@ func run(t *testing.T, w *Watcher) <-chan struct{} {
 	return changed
 }
 
+// watched writes a file name in a new directory and opens a watch on it.
+func watched(t *testing.T, name string) (dir, path string, w *Watcher) {
+	t.Helper()
+	dir = t.TempDir()
+	path = filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte("v1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, err := Open([]string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, path, w
+}
+
 func waitChange(t *testing.T, changed <-chan struct{}, what string) {
 	t.Helper()
 	select {
@@ -33,15 +48,7 @@ func waitChange(t *testing.T, changed <-chan struct{}, what string) {
 }
 
 func TestSavesAreSeenBothWays(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "list.txt")
-	if err := os.WriteFile(path, []byte("one.example\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	w, err := Open([]string{path})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, path, w := watched(t, "list.txt")
 	// Saved the way editors do, after the watch opened and before it runs:
 	// a new file renamed over the old one.
 	tmp := filepath.Join(dir, ".list.txt.swp")
