@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -279,34 +278,56 @@ func (b *bench) measureQuiet(ctx context.Context, p *peer, ph phase, data string
 	if measure == nil {
 		measure = b.measure
 	}
-	best, err := measure(ctx, p, ph, data, rep)
-	last := best // the try just measured
-	for try := 1; err == nil && try <= b.cfg.stealRetries && stolen(best) > b.cfg.stealLimit; try++ {
-		r := b.results[p.name]
-		r.remeasured[ph.name]++
-		b.log.Info("run again", "server", p.name, "phase", ph.name, "rep", rep+1, "try", try+1,
-			"steal_last", fmt.Sprintf("%.1f%%", 100*stolen(last)), "limit", fmt.Sprintf("%.1f%%", 100*b.cfg.stealLimit))
+	r := b.results[p.name]
+	var last sample // the try before
+	best, unkept, err := leastDisturbed(b.cfg.stealLimit, b.cfg.stealRetries, stolen, func(try int) (sample, error) {
 		d := data
-		if ph.unique {
-			if d, err = ph.data(rep + try*b.cfg.runs); err != nil {
-				return best, err
+		if try > 0 {
+			r.remeasured[ph.name]++
+			b.log.Info("run again", "server", p.name, "phase", ph.name, "rep", rep+1, "try", try+1,
+				"steal_last", fmt.Sprintf("%.1f%%", 100*stolen(last)), "limit", fmt.Sprintf("%.1f%%", 100*b.cfg.stealLimit))
+			if ph.unique {
+				var err error
+				if d, err = ph.data(rep + try*b.cfg.runs); err != nil {
+					return sample{}, err
+				}
+				defer os.Remove(d + ".fixed")
+				defer os.Remove(d + ".full")
 			}
 		}
-		s, err := measure(ctx, p, ph, d, rep)
-		if ph.unique {
-			os.Remove(d + ".fixed")
-			os.Remove(d + ".full")
-		}
-		if err != nil {
-			return s, err
-		}
-		last = s
-		if stolen(s) < stolen(best) {
-			best, s = s, best
-		}
+		var err error
+		last, err = measure(ctx, p, ph, d, rep)
+		return last, err
+	})
+	for _, s := range unkept {
 		r.unkeptSent[ph.name] += s.fixed.sent + s.full.sent
 	}
 	return best, err
+}
+
+// leastDisturbed is the rule of measureQuiet, for a server's run and for
+// the floor's: it runs try(0), then try(1)..., until the least disturbed
+// run so far lost at most limit to steal or retries more were made, and
+// returns that run and the others.
+func leastDisturbed[T any](limit float64, retries int, stolen func(T) float64, try func(n int) (T, error)) (best T, unkept []T, err error) {
+	for n := 0; n <= retries; n++ {
+		t, err := try(n)
+		if err != nil {
+			return t, unkept, err
+		}
+		switch {
+		case n == 0:
+			best = t
+		case stolen(t) < stolen(best):
+			unkept, best = append(unkept, best), t
+		default:
+			unkept = append(unkept, t)
+		}
+		if stolen(best) <= limit {
+			break
+		}
+	}
+	return best, unkept, nil
 }
 
 // stolen is the share of the fixed-rate run the host took from the
@@ -380,21 +401,22 @@ func (b *bench) measureFloor(ctx context.Context, ph phase, data string, rep int
 	}
 	// Measured again, as the servers' runs are, when the host took more
 	// than the limit; the least disturbed is kept.
-	var p perf
-	least := math.Inf(1)
-	for try := 0; try <= b.cfg.stealRetries && least > b.cfg.stealLimit; try++ {
+	type floorRun struct {
+		p     perf
+		steal float64
+	}
+	run, _, err := leastDisturbed(b.cfg.stealLimit, b.cfg.stealRetries, func(f floorRun) float64 { return f.steal }, func(try int) (floorRun, error) {
 		if try > 0 {
 			b.floorRemeasured++
 		}
 		before, start := b.stealNow(), time.Now()
-		q, err := runDnsperf(ctx, b.cfg.clientCPU, b.cfg.out, fmt.Sprintf("upstream-alone-%s-%d-%d-fixed", ph.name, rep+1, try+1), l, b.upstreamPort)
-		if err != nil {
-			return fmt.Errorf("the fake upstream alone: %w", err)
-		}
-		if st := float64(b.stealNow()-before) / float64(max(1, time.Since(start))); st < least {
-			p, least = q, st
-		}
+		p, err := runDnsperf(ctx, b.cfg.clientCPU, b.cfg.out, fmt.Sprintf("upstream-alone-%s-%d-%d-fixed", ph.name, rep+1, try+1), l, b.upstreamPort)
+		return floorRun{p, float64(b.stealNow()-before) / float64(max(1, time.Since(start)))}, err
+	})
+	if err != nil {
+		return fmt.Errorf("the fake upstream alone: %w", err)
 	}
+	p := run.p
 	b.floor = append(b.floor, p)
 	b.log.Info("run", "server", "fake upstream alone", "phase", ph.name, "rep", rep+1, "p99", p.p99Latency)
 	return nil
